@@ -1,0 +1,18 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Stal",
+    platforms: [.macOS(.v15)],
+    products: [],
+    dependencies: [],
+    targets: [
+        // L0 shared
+        .target(name: "StalCore"),
+        .target(name: "StalDeterminism", dependencies: ["StalCore"]),
+
+        .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
+        .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
