@@ -7,12 +7,35 @@ let package = Package(
     products: [],
     dependencies: [],
     targets: [
+        // C libraries (Debian -dev packages through pkg-config)
+        .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+
         // L0 shared
         .target(name: "StalCore"),
         .target(name: "StalDeterminism", dependencies: ["StalCore"]),
 
+        // L2 services
+        .target(name: "StalStorage", dependencies: ["StalCore", "StalDeterminism", "CRocksDB"]),
+        .target(name: "StalShardLog", dependencies: ["StalCore", "StalDeterminism", "StalStorage"]),
+        .target(name: "StalMailStore",
+                dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "CZstd"]),
+        .target(name: "StalDirectory",
+                dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore", "CArgon2"]),
+
+        // Benchmarks
+        .executableTarget(name: "bench-store",
+                          dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore"]),
+
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
+        .testTarget(name: "StalStorageTests", dependencies: ["StalStorage"]),
+        .testTarget(name: "StalShardLogTests", dependencies: ["StalShardLog", "StalStorage", "StalDeterminism"]),
+        .testTarget(name: "StalMailStoreTests",
+                    dependencies: ["StalMailStore", "StalShardLog", "StalStorage", "StalDeterminism"]),
+        .testTarget(name: "StalDirectoryTests",
+                    dependencies: ["StalDirectory", "StalMailStore", "StalShardLog", "StalStorage", "StalDeterminism"]),
     ],
     swiftLanguageModes: [.v6]
 )
