@@ -1,6 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+]
+
 let package = Package(
     name: "Stal",
     platforms: [.macOS(.v15)],
@@ -20,21 +26,35 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
+        // C libraries (Debian -dev packages through pkg-config)
+        .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+
         // L0 shared
         .target(name: "StalCore"),
         .target(name: "StalDeterminism", dependencies: ["StalCore"]),
 
+        // L2 services
+        .target(name: "StalStorage", dependencies: ["StalCore", "StalDeterminism", "CRocksDB"]),
+        .target(name: "StalShardLog", dependencies: ["StalCore", "StalDeterminism", "StalStorage"]),
+        .target(name: "StalMailStore",
+                dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "CZstd"]),
+        .target(name: "StalDirectory",
+                dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore", "CArgon2"]),
+
         // L3 edges
-        .target(name: "StalServerKit", dependencies: [
+        .target(name: "StalServerKit", dependencies: nio + [
             "StalCore",
-            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "StalHTTP", dependencies: [
+            "StalCore", "StalDirectory",
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
         // L4 composition
@@ -42,9 +62,24 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Benchmarks
+        .executableTarget(name: "bench-store",
+                          dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore"],
+                          path: "tools/bench/store"),
+
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
+        .testTarget(name: "StalStorageTests", dependencies: ["StalStorage"]),
+        .testTarget(name: "StalShardLogTests", dependencies: ["StalShardLog", "StalStorage", "StalDeterminism"]),
+        .testTarget(name: "StalMailStoreTests",
+                    dependencies: ["StalMailStore", "StalShardLog", "StalStorage", "StalDeterminism"]),
+        .testTarget(name: "StalDirectoryTests",
+                    dependencies: ["StalDirectory", "StalMailStore", "StalShardLog", "StalStorage", "StalDeterminism"]),
         .testTarget(name: "StalServerKitTests", dependencies: ["StalServerKit"]),
+        .testTarget(name: "StalHTTPTests", dependencies: [
+            "StalHTTP", "StalDirectory", "StalMailStore", "StalStorage", "StalDeterminism",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
