@@ -11,8 +11,15 @@ let package = Package(
         .target(name: "StalCore"),
         .target(name: "StalDeterminism", dependencies: ["StalCore"]),
 
+        // L1 pure cores
+        .target(name: "StalMIME", dependencies: ["StalCore"]),
+
+        // Tools
+        .executableTarget(name: "stal-mime-inspect", dependencies: ["StalMIME"], path: "tools/mime-inspect"),
+
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
+        .testTarget(name: "StalMIMETests", dependencies: ["StalMIME"]),
     ],
     swiftLanguageModes: [.v6]
 )
