@@ -90,6 +90,17 @@ public struct ContentType: Sendable, Hashable {
                 quoted = true
             } else {
                 value = s.readWhile { $0 != ASCII.semicolon && !ASCII.isWhitespace($0) && $0 != ASCII.openParen }
+                // Unquoted encoded words separated by blanks still form one value.
+                while EncodedWords.containsWordStart(value) {
+                    let save = s.position
+                    s.skipWhitespace()
+                    guard s.peek == ASCII.equals, s.position + 1 < s.bytes.count, s.bytes[s.position + 1] == ASCII.question else {
+                        s.position = save
+                        break
+                    }
+                    value.append(ASCII.space)
+                    value.append(contentsOf: s.readWhile { $0 != ASCII.semicolon && !ASCII.isWhitespace($0) && $0 != ASCII.openParen })
+                }
             }
             guard !name.isEmpty, quoted || !value.isEmpty else { continue }
             // Bound the work an attacker can cause with thousands of sections.
@@ -108,9 +119,8 @@ public struct ContentType: Sendable, Hashable {
                 index = digits.reduce(0) { $0 * 10 + Int($1 - 48) }
                 base = Array(base[..<star])
                 guard !base.isEmpty else { continue }
-            } else if quoted {
-                extended = false
             }
+            guard !base.isEmpty else { continue }
             let key = String(decoding: base, as: UTF8.self)
             if sections[key] == nil { order.append(key) }
             if extended, !quoted || value.contains(UInt8(ascii: "'")) || value.contains(UInt8(ascii: "%")) {
@@ -133,6 +143,11 @@ public struct ContentType: Sendable, Hashable {
                        let q2 = raw[(q1 + 1)...].firstIndex(of: UInt8(ascii: "'")) {
                         charset = String(decoding: raw[raw.startIndex..<q1], as: UTF8.self)
                         raw = raw[(q2 + 1)...]
+                    } else if let cs = charset, !cs.isEmpty, raw.count > cs.utf8.count,
+                              raw[raw.startIndex + cs.utf8.count] == UInt8(ascii: "'"),
+                              ASCII.lowercased(String(decoding: raw.prefix(cs.utf8.count), as: UTF8.self)) == ASCII.lowercased(cs) {
+                        // Some senders repeat the charset on every section.
+                        raw = raw[(raw.startIndex + cs.utf8.count + 1)...]
                     }
                     bytes.append(contentsOf: percentDecoded(raw))
                 } else {
