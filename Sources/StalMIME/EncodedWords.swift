@@ -143,10 +143,11 @@ public enum EncodedWords {
         if !needsEncoding { return Folding.fold(text, nameLength: nameLength) }
         var words: [String] = []
         var chunk: [UInt8] = []
-        let maxPayload = 45
+        // Each word (12 characters of syntax around the base64) must fit its line of 78.
+        func payload(first: Bool) -> Int { max(3, ((first ? 78 - nameLength - 2 : 77) - 12) / 4 * 3) }
         for ch in text {
             let u = Array(String(ch).utf8)
-            if chunk.count + u.count > maxPayload, !chunk.isEmpty {
+            if chunk.count + u.count > payload(first: words.isEmpty), !chunk.isEmpty {
                 words.append("=?UTF-8?B?" + String(decoding: Base64.encode(chunk, lineLength: 0), as: UTF8.self) + "?=")
                 chunk.removeAll()
             }
