@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import StalMIME
 
@@ -135,6 +136,22 @@ import Testing
             }
             let m = MIMEMessage.parse(bytes)
             Self.renderAll(m)
+        }
+    }
+}
+
+/// Inputs the fuzzer once crashed on (tools/fuzz/mime-regressions), replayed through every view.
+@Suite struct FuzzRegressionTests {
+    @Test func replayKeptCrashes() throws {
+        var dir = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { dir.deleteLastPathComponent() }
+        dir.appendPathComponent("tools/fuzz/mime-regressions")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { !$0.hasPrefix(".") }
+        for name in names {
+            let bytes = try [UInt8](Data(contentsOf: dir.appendingPathComponent(name)))
+            let m = MIMEMessage.parse(bytes, limits: MIMELimits(nestingDepthMax: 32, partsMax: 500))
+            PathologicalTests.renderAll(m)
+            #expect(m.parts.count <= 500, "\(name)")
         }
     }
 }
