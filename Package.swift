@@ -11,6 +11,13 @@ let package = Package(
         .target(name: "StalCore"),
         .target(name: "StalDeterminism", dependencies: ["StalCore"]),
 
+        // L1 pure cores
+        .target(name: "StalRaft", dependencies: ["StalCore", "StalDeterminism"]),
+
+        // Off to the side: deterministic simulation
+        .target(name: "StalSimulator", dependencies: ["StalRaft", "StalDeterminism"]),
+        .executableTarget(name: "stal-sim", dependencies: ["StalSimulator"], path: "tools/stal-sim"),
+
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
     ],
