@@ -179,9 +179,15 @@ public struct RaftPersistentState: Hashable, Sendable {
         self.entries = entries
     }
 
-    /// A brand-new group: every initial voter starts from the same configuration at index 0.
+    /// A brand-new group: every initial voter starts from the same committed log of term 1
+    /// holding one addVoter change per initial voter. The membership lives in the log (not in
+    /// a snapshot) so a replica that joins later and replays from index 1 learns it too.
     public static func bootstrap(voters: [RaftNodeID]) -> RaftPersistentState {
-        RaftPersistentState(snapshot: Snapshot(metadata: SnapshotMetadata(confState: ConfState(voters: voters))))
+        let sorted = Array(Set(voters)).sorted()
+        let entries = sorted.enumerated().map { i, id in
+            LogEntry(index: LogIndex(i + 1), term: 1, kind: .confChange, data: ConfChange(.addVoter, id).encoded())
+        }
+        return RaftPersistentState(hardState: HardState(term: 1, commit: LogIndex(entries.count)), entries: entries)
     }
 
     /// A replica about to be added to an existing group: no membership until the leader's

@@ -261,7 +261,6 @@ public final class ClusterSimulator {
         var result: UInt32 = 0
         let command = e.kind == .normal ? KVCommand(decoding: e.data) : nil
         if let command { result = n.kv.apply(command) }
-        if e.kind == .confChange { membershipChanges += 1 }
         guard let proposal = n.proposals.removeValue(forKey: e.index) else { return }
         let client = clients[proposal.client]
         guard var op = client.current, op.operationID == proposal.operationID, op.submittedTo?.node == n.id else { return }
@@ -402,15 +401,17 @@ public final class ClusterSimulator {
         }
         let result = leader.raft!.proposeConfChange(change)
         note("membership n\(leader.id) \(change.operation) n\(change.nodeID): \(result)")
-        if case .success = result, change.operation == .addLearner {
-            addNode(state: .joining)
-        }
         pump(leader)
+        guard case .success = result else { return }
+        membershipChanges += 1
+        if change.operation == .addLearner { addNode(state: .joining) }
     }
 
     /// Stops replicas whose removal is committed, and joiners whose addition never was.
     private func retireRemovedNodes() {
-        guard let reference = liveNodes.max(by: { $0.raft!.commitIndex < $1.raft!.commitIndex }) else { return }
+        // Only a replica that has seen the newest commit knows the newest committed membership.
+        guard let reference = liveNodes.max(by: { $0.raft!.commitIndex < $1.raft!.commitIndex }),
+              reference.raft!.commitIndex >= maxCommitted else { return }
         let committed = reference.raft!.configuration(through: reference.raft!.commitIndex)
         for id in committed.members { everMember.insert(id) }
         for n in nodes where !n.retired && !committed.isMember(n.id) {
@@ -558,8 +559,8 @@ public final class ClusterSimulator {
             } else {
                 leaderOfTerm[raft.term] = n.id
                 elections += 1
-                if maxCommitted > raft.snapshotIndex && raft.term(at: maxCommitted) != committedTerm[maxCommitted] {
-                    violate("leader completeness: n\(n.id) leader of term \(raft.term) lacks committed entry \(maxCommitted)")
+                if maxCommitted >= raft.snapshotIndex, let known = committedTerm[maxCommitted], raft.term(at: maxCommitted) != known {
+                    violate("leader completeness: n\(n.id) leader of term \(raft.term) lacks committed entry \(maxCommitted) (has term \(raft.term(at: maxCommitted).map(String.init) ?? "none"), committed term \(committedTerm[maxCommitted].map(String.init) ?? "none"), snapshot \(raft.snapshotIndex), last \(raft.lastIndex))")
                 }
             }
         }
@@ -567,7 +568,8 @@ public final class ClusterSimulator {
         if commit < n.lastCommitSeen {
             violate("monotonic commit: n\(n.id) commit went from \(n.lastCommitSeen) to \(commit)")
         } else if commit > n.lastCommitSeen {
-            var i = max(n.lastCommitSeen, raft.snapshotIndex) + 1
+            // A snapshot's own index has a known term; entries below it are gone.
+            var i = max(n.lastCommitSeen + 1, raft.snapshotIndex)
             while i <= commit {
                 let t = raft.term(at: i) ?? 0
                 if let known = committedTerm[i] {

@@ -7,7 +7,7 @@ import StalSimulator
 // after printing its reproduction trace.
 
 func usage() -> Never {
-    print("usage: stal-sim [--seeds N] [--first-seed S] [--seed S] [--steps M] [--fault commit-old-term|double-vote|skip-fsync] [--history]")
+    print("usage: stal-sim [--seeds N] [--first-seed S] [--seed S] [--steps M] [--fault commit-old-term|double-vote|skip-fsync] [--history] [--trace-lines N]")
     exit(2)
 }
 
@@ -16,6 +16,7 @@ var firstSeed: UInt64 = 1
 var steps = 20_000
 var faults: RaftTestingFaults = []
 var printHistory = false
+var traceLines = 300
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let flag = args.removeFirst()
@@ -31,6 +32,7 @@ while !args.isEmpty {
         seeds = 1
     case "--steps": steps = Int(value()) ?? { usage() }()
     case "--history": printHistory = true
+    case "--trace-lines": traceLines = Int(value()) ?? { usage() }()
     case "--fault":
         switch value() {
         case "commit-old-term": faults.insert(.commitPreviousTermEntriesByCounting)
@@ -46,6 +48,7 @@ var failed = 0
 for seed in firstSeed..<(firstSeed + seeds) {
     var options = SimulationOptions(seed: seed, steps: steps)
     options.raftFaults = faults
+    options.traceLinesKept = traceLines
     let report = ClusterSimulator.run(options)
     print(report.summary)
     if printHistory {
