@@ -1,0 +1,65 @@
+import Glibc
+import StalRaft
+import StalSimulator
+
+// Long simulator searches: `tools/sim --seeds N --steps M [--first-seed S] [--seed S]
+// [--fault commit-old-term|double-vote|skip-fsync]`. Exits 1 on the first failing seed
+// after printing its reproduction trace.
+
+func usage() -> Never {
+    print("usage: stal-sim [--seeds N] [--first-seed S] [--seed S] [--steps M] [--fault commit-old-term|double-vote|skip-fsync] [--history] [--trace-lines N]")
+    exit(2)
+}
+
+var seeds: UInt64 = 100
+var firstSeed: UInt64 = 1
+var steps = 20_000
+var faults: RaftTestingFaults = []
+var printHistory = false
+var traceLines = 300
+var args = Array(CommandLine.arguments.dropFirst())
+while !args.isEmpty {
+    let flag = args.removeFirst()
+    func value() -> String {
+        guard !args.isEmpty else { usage() }
+        return args.removeFirst()
+    }
+    switch flag {
+    case "--seeds": seeds = UInt64(value()) ?? { usage() }()
+    case "--first-seed": firstSeed = UInt64(value()) ?? { usage() }()
+    case "--seed":
+        firstSeed = UInt64(value()) ?? { usage() }()
+        seeds = 1
+    case "--steps": steps = Int(value()) ?? { usage() }()
+    case "--history": printHistory = true
+    case "--trace-lines": traceLines = Int(value()) ?? { usage() }()
+    case "--fault":
+        switch value() {
+        case "commit-old-term": faults.insert(.commitPreviousTermEntriesByCounting)
+        case "double-vote": faults.insert(.grantMultipleVotesPerTerm)
+        case "skip-fsync": faults.insert(.acknowledgeBeforeSync)
+        default: usage()
+        }
+    default: usage()
+    }
+}
+
+var failed = 0
+for seed in firstSeed..<(firstSeed + seeds) {
+    var options = SimulationOptions(seed: seed, steps: steps)
+    options.raftFaults = faults
+    options.traceLinesKept = traceLines
+    let report = ClusterSimulator.run(options)
+    print(report.summary)
+    if printHistory {
+        for op in report.history {
+            print("  client \(op.clientID) \(op.kind) k\(op.key) v\(op.value) [\(op.invokedAt), \(op.returnedAt.map(String.init) ?? "?")]")
+        }
+    }
+    if !report.passed {
+        print(report.failureDescription)
+        failed += 1
+        break
+    }
+}
+exit(failed == 0 ? 0 : 1)
