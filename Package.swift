@@ -11,8 +11,16 @@ let package = Package(
         .target(name: "StalCore"),
         .target(name: "StalDeterminism", dependencies: ["StalCore"]),
 
+        // C libraries
+        .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        // L1 pure cores
+        .target(name: "StalErasure", dependencies: ["StalCore", "CISAL"]),
+
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
+        .testTarget(name: "StalErasureTests", dependencies: ["StalErasure", "StalDeterminism"]),
     ],
     swiftLanguageModes: [.v6]
 )
