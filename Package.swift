@@ -18,6 +18,10 @@ let package = Package(
         // L1 pure cores
         .target(name: "StalErasure", dependencies: ["StalCore", "CISAL"]),
 
+        // Benchmarks (run with tools/bench/erasure)
+        .executableTarget(name: "bench-erasure", dependencies: ["StalErasure", "CISAL"],
+                          path: "tools/bench/bench-erasure"),
+
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
         .testTarget(name: "StalErasureTests", dependencies: ["StalErasure", "StalDeterminism"]),
