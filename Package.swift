@@ -5,7 +5,9 @@ let package = Package(
     name: "Stal",
     platforms: [.macOS(.v15)],
     products: [],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
     targets: [
         // L0 shared
         .target(name: "StalCore"),
@@ -18,13 +20,21 @@ let package = Package(
         // L1 pure cores
         .target(name: "StalErasure", dependencies: ["StalCore", "CISAL"]),
 
+        // L2 services
+        .target(name: "StalBlobStore",
+                dependencies: ["StalCore", "StalDeterminism", "StalErasure", "CZstd",
+                               .product(name: "Crypto", package: "swift-crypto")]),
+
         // Benchmarks (run with tools/bench/erasure)
-        .executableTarget(name: "bench-erasure", dependencies: ["StalErasure", "CISAL"],
+        .executableTarget(name: "bench-erasure", dependencies: ["StalErasure", "StalBlobStore", "StalDeterminism", "CISAL"],
                           path: "tools/bench/bench-erasure"),
 
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
         .testTarget(name: "StalErasureTests", dependencies: ["StalErasure", "StalDeterminism"]),
+        .testTarget(name: "StalBlobStoreTests",
+                    dependencies: ["StalBlobStore", "StalErasure", "StalDeterminism",
+                                   .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]
 )
