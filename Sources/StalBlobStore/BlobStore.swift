@@ -1,0 +1,380 @@
+import Crypto
+import Dispatch
+import StalCore
+import StalDeterminism
+import StalErasure
+
+/// Content-addressed, compressed, erasure-coded blobs over local directory locations.
+///
+/// A put hashes the bytes (the id is their SHA-256), compresses them with zstd when that
+/// pays, and then either keeps them inline in the manifest (small blobs: one fsynced write)
+/// or cuts them into k+m checksummed shards written in parallel to distinct failure domains.
+/// It returns once a write quorum of shards is durable and the manifest that makes the blob
+/// visible is durable; a crash before that leaves shards without a manifest, which garbage
+/// collection removes later.
+///
+/// Calls block on file I/O; run them from a thread pool, not an event loop.
+public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
+    public let configuration: BlobStoreConfiguration
+    private let clock: any WallClock
+    private let catalog: FileBlobCatalog
+    private let directories: [StorageLocationID: ShardDirectory]
+    private let storageLocations: [StorageLocation]
+    private let codec: ReedSolomonCodec
+    private let stripeBytes: Int
+    /// Serialises put, collection and healing of one blob (striped by id).
+    private let blobLocks: [Mutex]
+    private let stateLock = Mutex()
+    private var temporarySequence: UInt64 = 0
+    private var scrubCursor: BlobID?
+    private var lastScrub: ScrubReport?
+    private let io = DispatchQueue(label: "stal.blobstore.shard-io", attributes: .concurrent)
+
+    public init(configuration: BlobStoreConfiguration, clock: any WallClock) throws(StalError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.clock = clock
+        self.catalog = try FileBlobCatalog(root: configuration.catalogPath)
+        var directories: [StorageLocationID: ShardDirectory] = [:]
+        for location in configuration.locations {
+            let directory = ShardDirectory(location: location)
+            _ = directory.prepare()
+            directories[location.id] = directory
+        }
+        self.directories = directories
+        self.storageLocations = configuration.locations.map { StorageLocation(id: $0.id, failureDomain: $0.failureDomain) }
+        self.codec = ReedSolomonCodec(scheme: configuration.scheme)
+        self.stripeBytes = StripeLayout.alignedStripeBytes(configuration.stripeBytes, scheme: configuration.scheme)
+        self.blobLocks = (0..<64).map { _ in Mutex() }
+    }
+
+    // MARK: put
+
+    /// Stores `bytes` and returns their id. Idempotent: the same bytes give the same id and
+    /// a second put only renews the blob's grace period.
+    @discardableResult
+    public func put(_ bytes: [UInt8]) throws(StalError) -> BlobID {
+        guard bytes.count <= configuration.blobBytesMax else {
+            throw StalError(.limitExceeded, "blob of \(bytes.count) bytes exceeds \(configuration.blobBytesMax)")
+        }
+        let id = BlobID(digest: Array(SHA256.hash(data: bytes)))!
+        try withBlobLock(id) { () throws(StalError) in
+            let now = clock.now()
+            if try catalog.manifest(id) != nil {
+                var record = try catalog.references(id) ?? BlobReferenceRecord(count: 0, lastPutAt: now)
+                record.lastPutAt = now
+                try catalog.store(record, for: id, temporaryToken: nextToken(now))
+                return
+            }
+            let manifest = try stageShards(id: id, bytes: bytes, at: now)
+            try commit(manifest, at: now)
+        }
+        return id
+    }
+
+    /// Compresses, encodes and durably writes the shards of a new blob; returns the manifest
+    /// that would make it visible. Until `commit` the shards are orphans.
+    func stageShards(id: BlobID, bytes: [UInt8], at now: Timestamp) throws(StalError) -> BlobManifest {
+        var stored = bytes
+        var compression = BlobManifest.Compression.none
+        if bytes.count >= configuration.compressionBytesMin,
+           let compressed = BlobCompression.compress(bytes, level: configuration.zstdLevel,
+                                                     minimumSavingPercent: configuration.compressionSavingPercentMin) {
+            stored = compressed
+            compression = .zstd
+        }
+        if stored.count <= configuration.inlineBytesMax {
+            return BlobManifest(blobID: id, length: bytes.count, compression: compression, createdAt: now, body: .inline(stored))
+        }
+        let layout = try StripeLayout(scheme: configuration.scheme, stripeBytes: stripeBytes, contentLength: stored.count)
+        let placement = ShardPlacement.place(blob: id, shardCount: layout.scheme.totalShards, locations: storageLocations)
+        let shards = stored.withUnsafeBytes { EncodedShards(content: $0, blobID: id, layout: layout, codec: codec, writtenAt: now) }
+        let results = writeInParallel(shards: shards, id: id, placement: placement, now: now)
+        let durable = results.filter { $0 == nil }.count
+        guard durable >= configuration.effectiveWriteQuorum else {
+            let reasons = results.compactMap { $0?.description }
+            throw StalError(.unavailable, "blob \(id.hex): \(durable) of \(placement.count) shards durable, quorum \(configuration.effectiveWriteQuorum): \(reasons.joined(separator: "; "))")
+        }
+        return BlobManifest(blobID: id, length: bytes.count, compression: compression, createdAt: now,
+                            body: .erasureCoded(layout: layout, shards: placement))
+    }
+
+    /// Makes a staged blob visible: the manifest write is the commit point.
+    func commit(_ manifest: BlobManifest, at now: Timestamp) throws(StalError) {
+        try catalog.store(BlobReferenceRecord(count: 0, lastPutAt: now), for: manifest.blobID, temporaryToken: nextToken(now))
+        try catalog.store(manifest, temporaryToken: nextToken(now))
+    }
+
+    /// Writes every shard at once (each write ends in its own fsyncs) and returns, per shard,
+    /// nil on success or the error.
+    private func writeInParallel(shards: EncodedShards, id: BlobID, placement: [StorageLocationID], now: Timestamp) -> [StalError?] {
+        let results = LockedArray<StalError?>(repeating: nil, count: placement.count)
+        let group = DispatchGroup()
+        let shared = UncheckedSendable(shards)
+        for (index, locationID) in placement.enumerated() {
+            let token = nextToken(now)
+            let directory = directories[locationID]!
+            io.async(group: group) {
+                do throws(StalError) {
+                    try directory.write(shared.value.file(index), id: id, shard: index, token: token)
+                } catch {
+                    results[index] = error
+                }
+            }
+        }
+        group.wait()
+        return results.values
+    }
+
+    // MARK: get
+
+    /// The whole blob, verified against its id.
+    public func get(_ id: BlobID) throws(StalError) -> [UInt8] {
+        let manifest = try requireManifest(id)
+        let bytes = try content(of: manifest, range: 0..<manifest.length)
+        guard Array(SHA256.hash(data: bytes)) == id.digest else {
+            throw StalError(.corrupted, "blob \(id.hex): content does not match its id")
+        }
+        return bytes
+    }
+
+    /// Bytes `range` of the blob (clamped to its length). When healthy, an uncompressed
+    /// erasure-coded blob is read from the data shards that hold the range and nothing else.
+    public func get(_ id: BlobID, range: Range<Int>) throws(StalError) -> [UInt8] {
+        let manifest = try requireManifest(id)
+        let lower = min(max(0, range.lowerBound), manifest.length)
+        return try content(of: manifest, range: lower..<min(max(lower, range.upperBound), manifest.length))
+    }
+
+    public func manifest(_ id: BlobID) throws(StalError) -> BlobManifest? { try catalog.manifest(id) }
+
+    private func requireManifest(_ id: BlobID) throws(StalError) -> BlobManifest {
+        guard let manifest = try catalog.manifest(id) else { throw StalError(.notFound, "blob \(id.hex)") }
+        return manifest
+    }
+
+    private func content(of manifest: BlobManifest, range: Range<Int>) throws(StalError) -> [UInt8] {
+        switch (manifest.body, manifest.compression) {
+        case (.inline(let stored), .none):
+            guard stored.count == manifest.length else { throw StalError(.corrupted, "blob \(manifest.blobID.hex): inline length") }
+            return Array(stored[range])
+        case (.inline(let stored), .zstd):
+            return Array(try BlobCompression.decompress(stored, length: manifest.length)[range])
+        case (.erasureCoded(let layout, let shards), .none):
+            var reader = ShardSetReader(store: self, id: manifest.blobID, layout: layout, placement: shards)
+            return try reader.read(range)
+        case (.erasureCoded(let layout, let shards), .zstd):
+            var reader = ShardSetReader(store: self, id: manifest.blobID, layout: layout, placement: shards)
+            let stored = try reader.read(0..<layout.contentLength)
+            return Array(try BlobCompression.decompress(stored, length: manifest.length)[range])
+        }
+    }
+
+    func directory(_ id: StorageLocationID) -> ShardDirectory? { directories[id] }
+
+    func decodePlan(available: [Int], targets: [Int]) throws(StalError) -> DecodePlan {
+        try codec.decodePlan(available: available, targets: targets)
+    }
+
+    // MARK: references
+
+    public func retain(_ id: BlobID) throws(StalError) {
+        try updateReferences(id) { $0 += 1 }
+    }
+
+    public func release(_ id: BlobID) throws(StalError) {
+        try updateReferences(id) { count throws(StalError) in
+            guard count > 0 else { throw StalError(.conflict, "blob \(id.hex): release without a reference") }
+            count -= 1
+        }
+    }
+
+    public func referenceCount(_ id: BlobID) throws(StalError) -> Int {
+        guard try catalog.manifest(id) != nil else { throw StalError(.notFound, "blob \(id.hex)") }
+        return try catalog.references(id)?.count ?? 0
+    }
+
+    private func updateReferences(_ id: BlobID, _ change: (inout Int) throws(StalError) -> Void) throws(StalError) {
+        try withBlobLock(id) { () throws(StalError) in
+            guard let manifest = try catalog.manifest(id) else { throw StalError(.notFound, "blob \(id.hex)") }
+            let now = clock.now()
+            var record = try catalog.references(id) ?? BlobReferenceRecord(count: 0, lastPutAt: manifest.createdAt)
+            try change(&record.count)
+            try catalog.store(record, for: id, temporaryToken: nextToken(now))
+        }
+    }
+
+    // MARK: garbage collection
+
+    /// Removes blobs without references whose grace period has passed, shards no manifest
+    /// places where they are (crashed puts, shards moved by healing), and old temporary files.
+    public func collectGarbage() throws(StalError) -> GarbageReport {
+        let now = clock.now()
+        let grace = configuration.garbageGraceMilliseconds
+        var report = GarbageReport()
+        for id in catalog.allBlobIDs() {
+            try withBlobLock(id) { () throws(StalError) in
+                guard let manifest = try catalog.manifest(id) else { return }
+                let record = try catalog.references(id)
+                guard (record?.count ?? 0) == 0,
+                      (record?.lastPutAt ?? manifest.createdAt).adding(milliseconds: grace) <= now else { return }
+                try catalog.remove(id)
+                report.blobsCollected += 1
+                if case .erasureCoded(_, let shards) = manifest.body {
+                    for (index, location) in shards.enumerated() {
+                        try directories[location]?.remove(id, shard: index)
+                        report.shardsCollected += 1
+                    }
+                }
+            }
+        }
+        for directory in directories.values {
+            let inventory = directory.inventory()
+            for (id, shard) in inventory.shards {
+                try withBlobLock(id) { () throws(StalError) in
+                    if case .erasureCoded(_, let placement)? = try? catalog.manifest(id)?.body,
+                       shard < placement.count, placement[shard] == directory.location.id { return }
+                    if let writtenAt = orphanWrittenAt(directory, id: id, shard: shard),
+                       writtenAt.adding(milliseconds: grace) > now { return }
+                    try directory.remove(id, shard: shard)
+                    report.shardsCollected += 1
+                }
+            }
+            for (path, writtenAtMs) in inventory.temporaries where writtenAtMs + grace <= now.millisecondsSinceEpoch {
+                try DurableFiles.remove(path)
+                report.temporariesCollected += 1
+            }
+        }
+        for (path, writtenAtMs) in catalog.staleTemporaryFiles() where writtenAtMs + grace <= now.millisecondsSinceEpoch {
+            try DurableFiles.remove(path)
+            report.temporariesCollected += 1
+        }
+        return report
+    }
+
+    /// When an orphaned shard was written, from its header; nil when the header is unreadable.
+    private func orphanWrittenAt(_ directory: ShardDirectory, id: BlobID, shard: Int) -> Timestamp? {
+        directory.header(id, shard: shard)?.writtenAt
+    }
+
+    // MARK: scrub and heal
+
+    /// Verifies blobs from where the last call stopped until about `maxBytes` have been
+    /// read, rebuilding missing or corrupt shards onto usable locations.
+    public func scrub(maxBytes: Int) -> ScrubReport {
+        let cursor = stateLock.withLock { scrubCursor }
+        let ids = catalog.allBlobIDs().filter { cursor == nil || $0 > cursor! }
+        var report = ScrubReport()
+        var last: BlobID?
+        for id in ids {
+            if report.bytesRead >= maxBytes { break }
+            BlobScrub(store: self, id: id).run(into: &report)
+            last = id
+        }
+        report.passCompleted = last == ids.last
+        stateLock.withLock {
+            scrubCursor = report.passCompleted ? nil : last
+            lastScrub = report
+        }
+        return report
+    }
+
+    /// Rewrites shard `index` of a blob from rebuilt bytes, on its own location if usable or
+    /// on a replacement, and records a moved shard in the manifest.
+    func heal(_ id: BlobID, shard index: Int, file: [UInt8]) throws(StalError) {
+        try withBlobLock(id) { () throws(StalError) in
+            guard var manifest = try catalog.manifest(id), case .erasureCoded(let layout, var placement) = manifest.body else {
+                throw StalError(.notFound, "blob \(id.hex) vanished while healing")
+            }
+            let now = clock.now()
+            var target = placement[index]
+            if directories[target]?.isUsable != true {
+                guard let replacement = ShardPlacement.replacement(blob: id, shardIndex: index, current: placement,
+                                                                   locations: storageLocations,
+                                                                   usable: { self.directories[$0]?.isUsable == true }) else {
+                    throw StalError(.unavailable, "blob \(id.hex): no usable location for shard \(index)")
+                }
+                target = replacement
+            }
+            try directories[target]!.write(file, id: id, shard: index, token: nextToken(now))
+            if target != placement[index] {
+                placement[index] = target
+                manifest.body = .erasureCoded(layout: layout, shards: placement)
+                try catalog.store(manifest, temporaryToken: nextToken(now))
+            }
+        }
+    }
+
+    var now: Timestamp { clock.now() }
+
+    // MARK: status
+
+    public func status() -> BlobStoreStatus {
+        var status = BlobStoreStatus()
+        var shardsPerLocation: [StorageLocationID: Int] = [:]
+        for id in catalog.allBlobIDs() {
+            guard let manifest = try? catalog.manifest(id) else { status.unreadableManifests += 1; continue }
+            status.blobs += 1
+            status.logicalBytes += manifest.length
+            status.storedBytes += manifest.storedLength
+            switch manifest.body {
+            case .inline: status.inlineBlobs += 1
+            case .erasureCoded(_, let shards):
+                status.erasureCodedBlobs += 1
+                for location in shards { shardsPerLocation[location, default: 0] += 1 }
+            }
+            if ((try? catalog.references(id))??.count ?? 0) > 0 { status.referencedBlobs += 1 }
+        }
+        status.locations = configuration.locations.map {
+            BlobStoreStatus.Location(id: $0.id, failureDomain: $0.failureDomain, usable: directories[$0.id]!.isUsable,
+                                     shards: shardsPerLocation[$0.id] ?? 0)
+        }
+        status.scheme = configuration.scheme
+        status.lastScrub = stateLock.withLock { lastScrub }
+        return status
+    }
+
+    // MARK: helpers
+
+    private func withBlobLock<T>(_ id: BlobID, _ body: () throws(StalError) -> T) throws(StalError) -> T {
+        let lock = blobLocks[Int(id.digest[1]) % blobLocks.count]
+        let result: Result<T, StalError> = lock.withLock {
+            do throws(StalError) { return .success(try body()) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    func nextToken(_ now: Timestamp) -> String {
+        stateLock.withLock {
+            temporarySequence += 1
+            return TemporaryToken.make(at: now, sequence: temporarySequence)
+        }
+    }
+}
+
+public struct GarbageReport: Hashable, Sendable {
+    public var blobsCollected = 0
+    public var shardsCollected = 0
+    public var temporariesCollected = 0
+}
+
+/// Lets a non-Sendable value cross into a closure whose lifetime the caller bounds (the
+/// caller waits for the closure before the value goes away).
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+final class LockedArray<Element>: @unchecked Sendable {
+    private let lock = Mutex()
+    private var storage: [Element]
+
+    init(repeating value: Element, count: Int) { storage = Array(repeating: value, count: count) }
+
+    subscript(index: Int) -> Element {
+        get { lock.withLock { storage[index] } }
+        set { lock.withLock { storage[index] = newValue } }
+    }
+
+    var values: [Element] { lock.withLock { storage } }
+}
