@@ -30,12 +30,21 @@ let package = Package(
         .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
 
         // L0 shared
         .target(name: "StalCore"),
         .target(name: "StalDeterminism", dependencies: ["StalCore"]),
 
+        // L1 pure cores
+        .target(name: "StalMIME", dependencies: ["StalCore"]),
+        .target(name: "StalRaft", dependencies: ["StalCore", "StalDeterminism"]),
+        .target(name: "StalErasure", dependencies: ["StalCore", "CISAL"]),
+
         // L2 services
+        .target(name: "StalBlobStore",
+                dependencies: ["StalCore", "StalDeterminism", "StalErasure", "CZstd",
+                               .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "StalStorage", dependencies: ["StalCore", "StalDeterminism", "CRocksDB"]),
         .target(name: "StalShardLog", dependencies: ["StalCore", "StalDeterminism", "StalStorage"]),
         .target(name: "StalMailStore",
@@ -62,7 +71,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Off to the side: deterministic simulation
+        .target(name: "StalSimulator", dependencies: ["StalRaft", "StalDeterminism"]),
+
+        // Tools
+        .executableTarget(name: "stal-sim", dependencies: ["StalSimulator"], path: "tools/stal-sim"),
+        .executableTarget(name: "stal-mime-inspect", dependencies: ["StalMIME"], path: "tools/mime-inspect"),
+        .executableTarget(name: "fuzz-mime", dependencies: ["StalMIME"], path: "tools/fuzz/mime"),
+
         // Benchmarks
+        .executableTarget(name: "bench-erasure", dependencies: ["StalErasure", "StalBlobStore", "StalDeterminism", "CISAL"],
+                          path: "tools/bench/bench-erasure"),
         .executableTarget(name: "bench-store",
                           dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore"],
                           path: "tools/bench/store"),
@@ -75,6 +94,11 @@ let package = Package(
                     dependencies: ["StalMailStore", "StalShardLog", "StalStorage", "StalDeterminism"]),
         .testTarget(name: "StalDirectoryTests",
                     dependencies: ["StalDirectory", "StalMailStore", "StalShardLog", "StalStorage", "StalDeterminism"]),
+        .testTarget(name: "StalMIMETests", dependencies: ["StalMIME"]),
+        .testTarget(name: "StalErasureTests", dependencies: ["StalErasure", "StalDeterminism"]),
+        .testTarget(name: "StalBlobStoreTests",
+                    dependencies: ["StalBlobStore", "StalErasure", "StalDeterminism",
+                                   .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "StalServerKitTests", dependencies: ["StalServerKit"]),
         .testTarget(name: "StalHTTPTests", dependencies: [
             "StalHTTP", "StalDirectory", "StalMailStore", "StalStorage", "StalDeterminism",
