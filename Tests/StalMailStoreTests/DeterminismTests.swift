@@ -34,6 +34,7 @@ func runWorkload(_ store: MailStore, account: AccountID, tenant: TenantID, seed:
         for _ in 0..<2 {
             let f = try StoreFixture(seed: 99)
             try await runWorkload(f.store, account: f.account, tenant: f.tenant, seed: 5)
+            try checkInvariants(f.store, f.engine, account: f.account)
             f.store.shutdown()
             dumps.append(try f.engine.dump(ColumnFamily.all))
         }

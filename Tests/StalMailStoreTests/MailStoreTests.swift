@@ -15,6 +15,7 @@ import Testing
         #expect(Set(boxes.map(\.uidValidity)).count == 6)
         let again = try await f.store.createAccount(f.account, tenant: f.tenant)
         #expect(again == boxes)
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 
@@ -34,6 +35,7 @@ import Testing
         #expect(list[0].keywords == [.seen])
         let body = try await f.store.readBlob(account: f.account, list[1].blobID)
         #expect(body == StoreFixture.message(2))
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 }
@@ -55,6 +57,7 @@ import Testing
         await #expect(throws: StalError.self) { try await f.store.createMailbox(f.account, name: "Bad//Name") }
         let inbox = try #require(try f.store.mailbox(f.account, named: "inbox"))
         #expect(inbox.role == .inbox)
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 
@@ -69,6 +72,7 @@ import Testing
         #expect(try f.store.mailbox(f.account, named: "A") == nil)
         #expect(try f.store.mailbox(f.account, named: "X")?.id == renamed.parentID)
         #expect(try f.store.subscriptions(f.account).contains("X/Y") == false)
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 
@@ -82,6 +86,7 @@ import Testing
         let stillInbox = try #require(try f.store.mailbox(f.account, id: inbox))
         #expect(stillInbox.name == "INBOX" && stillInbox.totalEmails == 0 && stillInbox.uidNext == 4)
         #expect(try f.store.messages(f.account, mailbox: old.id).map(\.uid) == [1, 2, 3])
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 
@@ -105,6 +110,7 @@ import Testing
         #expect(changes.destroyedMailboxes == [child.id])
         #expect(try f.engine.scan(.blobs, .all).isEmpty)
         #expect(try f.store.accountInfo(f.account)?.usedBytes == 0)
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 
@@ -116,6 +122,7 @@ import Testing
         let sent = try #require(try f.store.mailboxes(f.account).first { $0.role == .sent })
         try await f.store.setSubscribed(f.account, id: sent.id, false)
         #expect(try f.store.mailbox(f.account, id: sent.id)?.isSubscribed == false)
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 }
@@ -142,6 +149,7 @@ import Testing
         let unchanged = try await f.store.storeKeywords(f.account, mailbox: inbox, uids: [1], operation: .add,
                                                         keywords: [Keyword("$label1")])
         #expect(unchanged.changed.isEmpty && unchanged.highestModSeq == replaced.highestModSeq)
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 
@@ -164,6 +172,7 @@ import Testing
         let body = try await f.store.readBlob(account: f.account, copies[0].blobID)
         #expect(body == StoreFixture.message(1))
         #expect(try f.engine.scan(.blobs, prefix: [UInt8(ascii: "r")]).count == 2)
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 
@@ -184,6 +193,7 @@ import Testing
         let changes = try f.store.changes(f.account, since: before)
         #expect(changes.updatedEmails == [a.emailID] && changes.createdEmails.isEmpty)
         #expect(changes.removedUIDs == [inbox: [1]])
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 
@@ -199,6 +209,7 @@ import Testing
         #expect(try f.engine.scan(.blobs, prefix: [UInt8(ascii: "d")]).count == 2)
         let info = try #require(try f.store.mailbox(f.account, id: inbox))
         #expect(info.totalEmails == 2 && info.uidNext == 5)
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 
@@ -218,6 +229,7 @@ import Testing
         let late = try f.store.changes(f.account, since: gone.modSeq)
         #expect(late.destroyedEmails == [gone.emailID] && late.createdEmails.isEmpty)
         #expect(try f.store.changes(f.account, since: all.upTo).createdEmails.isEmpty)
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 
@@ -239,6 +251,7 @@ import Testing
             try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(2, padding: 100))
         }
         #expect(try f.store.messages(f.account, mailbox: inbox).count == 1)
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 }
@@ -267,6 +280,7 @@ import Testing
         let id = MailStore.blobID(for: bytes)
         #expect(try await f.store.readBlob(tenant: f.tenant, id) == bytes)
         #expect(try await f.store.readBlob(account: foreign, id, range: 0..<9) == Array(bytes.prefix(9)))
+        try checkInvariants(f.store, f.engine, account: f.account, others: [other, foreign])
         f.store.shutdown()
     }
 
@@ -281,6 +295,7 @@ import Testing
         #expect(try f.engine.scan(.blobs, prefix: [UInt8(ascii: "d")]).isEmpty)
         let summary = try #require(try f.store.messages(f.account, mailbox: r.mailbox).first)
         #expect(try await f.store.readBlob(account: f.account, summary.blobID) == bytes)
+        try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
     }
 
