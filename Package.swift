@@ -11,8 +11,12 @@ let package = Package(
         .target(name: "StalCore"),
         .target(name: "StalDeterminism", dependencies: ["StalCore"]),
 
+        // L1 pure cores
+        .target(name: "StalIMAPCore", dependencies: ["StalCore"]),
+
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
+        .testTarget(name: "StalIMAPCoreTests", dependencies: ["StalIMAPCore"]),
     ],
     swiftLanguageModes: [.v6]
 )
