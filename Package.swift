@@ -12,10 +12,15 @@ let package = Package(
         .target(name: "StalDeterminism", dependencies: ["StalCore"]),
 
         // L1 pure cores
-        .target(name: "StalIMAPCore", dependencies: ["StalCore"]),
+        .target(name: "StalMIME", dependencies: ["StalCore"]),
+        .target(name: "StalIMAPCore", dependencies: ["StalCore", "StalMIME"]),
+
+        // Tools
+        .executableTarget(name: "stal-mime-inspect", dependencies: ["StalMIME"], path: "tools/mime-inspect"),
 
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
+        .testTarget(name: "StalMIMETests", dependencies: ["StalMIME"]),
         .testTarget(name: "StalIMAPCoreTests", dependencies: ["StalIMAPCore"]),
     ],
     swiftLanguageModes: [.v6]
