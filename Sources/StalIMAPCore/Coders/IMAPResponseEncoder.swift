@@ -132,15 +132,15 @@ public struct IMAPResponseEncoder: Sendable {
             out.append(contentsOf: "INTERNALDATE \"\(CivilDateTime(t).imapDateTime)\"".utf8)
         case .rfc822Size(let n):
             out.append(contentsOf: "RFC822.SIZE \(n)".utf8)
-        case .envelope(let e):
+        case .envelope(let wire):
             out.append(contentsOf: "ENVELOPE ".utf8)
-            envelope(e, into: &out)
-        case .body(let b):
+            out.append(contentsOf: wire)
+        case .body(let wire):
             out.append(contentsOf: "BODY ".utf8)
-            body(b, extended: false, into: &out)
-        case .bodyStructure(let b):
+            out.append(contentsOf: wire)
+        case .bodyStructure(let wire):
             out.append(contentsOf: "BODYSTRUCTURE ".utf8)
-            body(b, extended: true, into: &out)
+            out.append(contentsOf: wire)
         case .bodySection(let section, let origin, let data):
             out.append(contentsOf: "BODY[\(section.wireText)]".utf8)
             if let origin { out.append(contentsOf: "<\(origin)>".utf8) }
@@ -156,125 +156,6 @@ public struct IMAPResponseEncoder: Sendable {
             out.append(contentsOf: "RFC822.TEXT ".utf8)
             literal(data, into: &out)
         }
-    }
-
-    func envelope(_ e: IMAPEnvelope, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "("))
-        nstring(e.date, into: &out)
-        out.append(UInt8(ascii: " "))
-        nstring(e.subject, into: &out)
-        for list in [e.from, e.sender, e.replyTo, e.to, e.cc, e.bcc] {
-            out.append(UInt8(ascii: " "))
-            addresses(list, into: &out)
-        }
-        out.append(UInt8(ascii: " "))
-        nstring(e.inReplyTo, into: &out)
-        out.append(UInt8(ascii: " "))
-        nstring(e.messageID, into: &out)
-        out.append(UInt8(ascii: ")"))
-    }
-
-    private func addresses(_ list: [IMAPAddress], into out: inout [UInt8]) {
-        guard !list.isEmpty else {
-            out.append(contentsOf: "NIL".utf8)
-            return
-        }
-        out.append(UInt8(ascii: "("))
-        for a in list {
-            out.append(UInt8(ascii: "("))
-            nstring(a.name, into: &out)
-            out.append(UInt8(ascii: " "))
-            nstring(a.adl, into: &out)
-            out.append(UInt8(ascii: " "))
-            nstring(a.mailbox, into: &out)
-            out.append(UInt8(ascii: " "))
-            nstring(a.host, into: &out)
-            out.append(UInt8(ascii: ")"))
-        }
-        out.append(UInt8(ascii: ")"))
-    }
-
-    private func parameters(_ list: [IMAPBodyParameter], into out: inout [UInt8]) {
-        guard !list.isEmpty else {
-            out.append(contentsOf: "NIL".utf8)
-            return
-        }
-        out.append(UInt8(ascii: "("))
-        for (i, p) in list.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: " ")) }
-            string(Array(p.name.uppercased().utf8), into: &out)
-            out.append(UInt8(ascii: " "))
-            string(p.value, into: &out)
-        }
-        out.append(UInt8(ascii: ")"))
-    }
-
-    private func bodyExtension(_ ext: IMAPBodyExtension, includeMD5: Bool, into out: inout [UInt8]) {
-        if includeMD5 {
-            out.append(UInt8(ascii: " "))
-            nstring(ext.md5, into: &out)
-        }
-        out.append(UInt8(ascii: " "))
-        if let d = ext.disposition {
-            out.append(UInt8(ascii: "("))
-            string(Array(d.kind.uppercased().utf8), into: &out)
-            out.append(UInt8(ascii: " "))
-            parameters(d.parameters, into: &out)
-            out.append(UInt8(ascii: ")"))
-        } else {
-            out.append(contentsOf: "NIL".utf8)
-        }
-        out.append(UInt8(ascii: " "))
-        switch ext.language.count {
-        case 0: out.append(contentsOf: "NIL".utf8)
-        case 1: string(Array(ext.language[0].utf8), into: &out)
-        default:
-            out.append(UInt8(ascii: "("))
-            for (i, l) in ext.language.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: " ")) }
-                string(Array(l.utf8), into: &out)
-            }
-            out.append(UInt8(ascii: ")"))
-        }
-        out.append(UInt8(ascii: " "))
-        nstring(ext.location, into: &out)
-    }
-
-    func body(_ b: IMAPBodyStructure, extended: Bool, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "("))
-        switch b {
-        case .multipart(let m):
-            for part in m.parts { body(part, extended: extended, into: &out) }
-            out.append(UInt8(ascii: " "))
-            string(Array(m.subtype.uppercased().utf8), into: &out)
-            if extended {
-                out.append(UInt8(ascii: " "))
-                parameters(m.parameters, into: &out)
-                bodyExtension(m.extensionData, includeMD5: false, into: &out)
-            }
-        case .single(let s):
-            string(Array(s.type.uppercased().utf8), into: &out)
-            out.append(UInt8(ascii: " "))
-            string(Array(s.subtype.uppercased().utf8), into: &out)
-            out.append(UInt8(ascii: " "))
-            parameters(s.parameters, into: &out)
-            out.append(UInt8(ascii: " "))
-            nstring(s.id, into: &out)
-            out.append(UInt8(ascii: " "))
-            nstring(s.description, into: &out)
-            out.append(UInt8(ascii: " "))
-            string(Array(s.encoding.uppercased().utf8), into: &out)
-            out.append(contentsOf: " \(s.size)".utf8)
-            if let message = s.message {
-                out.append(UInt8(ascii: " "))
-                envelope(message.envelope, into: &out)
-                out.append(UInt8(ascii: " "))
-                body(message.body, extended: extended, into: &out)
-            }
-            if let lines = s.lines { out.append(contentsOf: " \(lines)".utf8) }
-            if extended { bodyExtension(s.extensionData, includeMD5: true, into: &out) }
-        }
-        out.append(UInt8(ascii: ")"))
     }
 
     func nstring(_ bytes: [UInt8]?, into out: inout [UInt8]) {

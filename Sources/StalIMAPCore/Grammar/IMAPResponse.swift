@@ -131,9 +131,11 @@ public enum FetchItem: Hashable, Sendable {
     case uid(UInt32)
     case internalDate(Timestamp)
     case rfc822Size(Int)
-    case envelope(IMAPEnvelope)
-    case body(IMAPBodyStructure)
-    case bodyStructure(IMAPBodyStructure)
+    /// ENVELOPE, BODY and BODYSTRUCTURE values arrive already in wire form (StalMIME
+    /// renders them from the parsed message).
+    case envelope([UInt8])
+    case body([UInt8])
+    case bodyStructure([UInt8])
     /// `BODY[section]<origin>`; nil data is NIL.
     case bodySection(SectionSpec, origin: UInt32?, [UInt8]?)
     case rfc822([UInt8])
