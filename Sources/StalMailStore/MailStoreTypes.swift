@@ -1,0 +1,91 @@
+import StalCore
+import StalShardLog
+
+public struct MailboxInfo: Hashable, Sendable {
+    public var id: MailboxID
+    /// Full path with "/" separators; the inbox is "INBOX".
+    public var name: String
+    public var parentID: MailboxID?
+    public var role: MailboxRole?
+    public var isSubscribed: Bool
+    public var uidValidity: UInt32
+    public var uidNext: UInt32
+    public var highestModSeq: ModSeq
+    public var totalEmails: Int
+    public var unseenEmails: Int
+}
+
+public struct AccountInfo: Hashable, Sendable {
+    public var id: AccountID
+    public var tenant: TenantID
+    public var highestModSeq: ModSeq
+    public var quotaBytes: UInt64?
+    public var usedBytes: UInt64
+    public var inbox: MailboxID
+}
+
+public struct AppendResult: Hashable, Sendable {
+    public var account: AccountID
+    public var mailbox: MailboxID
+    public var emailID: EmailID
+    public var uid: UInt32
+    public var uidValidity: UInt32
+    public var modSeq: ModSeq
+}
+
+public struct DeliveryTarget: Hashable, Sendable {
+    public var account: AccountID
+    /// nil: the account's inbox.
+    public var mailbox: MailboxID?
+    public var keywords: Set<Keyword>
+
+    public init(account: AccountID, mailbox: MailboxID? = nil, keywords: Set<Keyword> = []) {
+        self.account = account
+        self.mailbox = mailbox
+        self.keywords = keywords
+    }
+}
+
+/// One message as a mailbox view lists it.
+public struct MessageSummary: Hashable, Sendable {
+    public var uid: UInt32
+    public var emailID: EmailID
+    public var threadID: ThreadID
+    public var blobID: BlobID
+    public var size: Int
+    public var receivedAt: Timestamp
+    public var keywords: Set<Keyword>
+    /// The modseq of the message's last change (RFC 7162 MODSEQ).
+    public var modSeq: ModSeq
+}
+
+public struct StoreKeywordsResult: Hashable, Sendable {
+    /// Messages whose keywords changed, with their new state.
+    public var changed: [MessageSummary]
+    /// UIDs refused because they changed after `unchangedSince` (RFC 7162 MODIFIED).
+    public var failed: [UInt32]
+    public var highestModSeq: ModSeq
+}
+
+public struct CopyResult: Hashable, Sendable {
+    /// UIDVALIDITY of the destination (RFC 4315 COPYUID).
+    public var uidValidity: UInt32
+    /// Source UID -> destination UID, ascending by source.
+    public var mapping: [UIDPair]
+    public var highestModSeq: ModSeq
+}
+
+/// What changed in an account after a modseq (JMAP /changes, IMAP CONDSTORE/QRESYNC).
+/// An id appears in at most one of created/updated/destroyed.
+public struct ChangeSet: Hashable, Sendable {
+    public var since: ModSeq
+    public var upTo: ModSeq
+    public var createdEmails: [EmailID] = []
+    public var updatedEmails: [EmailID] = []
+    public var destroyedEmails: [EmailID] = []
+    public var createdMailboxes: [MailboxID] = []
+    public var updatedMailboxes: [MailboxID] = []
+    public var destroyedMailboxes: [MailboxID] = []
+    /// UIDs that left each mailbox (expunged or moved away): QRESYNC VANISHED (EARLIER).
+    public var removedUIDs: [MailboxID: [UInt32]] = [:]
+}

@@ -1,0 +1,68 @@
+import Foundation
+import StalCore
+import StalDeterminism
+import StalMailStore
+import StalShardLog
+import StalStorage
+
+/// Appends 4 KiB messages through MailStore on RocksDB with synced group commit, serially
+/// and from concurrent writers, printing one JSON line per case.
+/// Usage: bench-store [messages] [concurrentWriters]
+
+let messages = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 10_000 : 10_000
+let writers = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 16 : 16
+
+func message(_ i: Int, random: inout SeededRandom) -> [UInt8] {
+    var text = "From: bench@example.org\r\nTo: user@example.org\r\nSubject: message \(i)\r\nMessage-ID: <\(i)@bench>\r\n\r\n"
+    let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+    while text.utf8.count < 4096 - 64 {
+        text += words[Int(random.next(below: UInt64(words.count)))] + (random.chance(1, in: 12) ? "\r\n" : " ")
+    }
+    text += "\r\n-- \(i)\r\n"
+    return Array(text.utf8)
+}
+
+func run(name: String, concurrency: Int) async throws {
+    let dir = NSTemporaryDirectory() + "stal-bench-store-\(getpid())-\(name)"
+    try? FileManager.default.removeItem(atPath: dir)
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let engine = try RocksDBEngine(path: dir + "/db")
+    let store = try MailStore.local(engine: engine, blobs: try LocalBlobDirectory(root: dir + "/blobs"),
+                                    clock: SystemClock(), random: SeededRandom(seed: 1))
+    let account = AccountID(rawValue: 42)
+    let boxes = try await store.createAccount(account, tenant: TenantID(rawValue: 1))
+    let inbox = boxes.first { $0.role == .inbox }!.id
+    var random = SeededRandom(seed: 7)
+    let bodies = (0..<messages).map { message($0, random: &random) }
+    let wall = SystemClock()
+    let start = wall.monotonicNanoseconds()
+    let cpuStart = clock_t(clock())
+    if concurrency == 1 {
+        for b in bodies { _ = try await store.append(account, mailbox: inbox, bytes: b) }
+    } else {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<concurrency {
+                group.addTask {
+                    var i = w
+                    while i < bodies.count {
+                        _ = try await store.append(account, mailbox: inbox, bytes: bodies[i])
+                        i += concurrency
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+    let seconds = Double(wall.monotonicNanoseconds() - start) / 1e9
+    let cpuMs = Double(clock_t(clock()) - cpuStart) / Double(CLOCKS_PER_SEC) * 1000
+    let count = try store.messages(account, mailbox: inbox).count
+    precondition(count == messages, "stored \(count) of \(messages)")
+    store.shutdown()
+    engine.close()
+    let rate = Double(messages) / seconds
+    print("{\"name\":\"store-append-\(name)\",\"parameters\":{\"messages\":\(messages),\"messageBytes\":4096,\"writers\":\(concurrency),\"fsync\":true},\"result\":\(Int(rate)),\"unit\":\"msgs/s\",\"cpuMsPerMessage\":\(String(format: "%.3f", cpuMs / Double(messages)))}")
+}
+
+try await run(name: "serial", concurrency: 1)
+try await run(name: "concurrent", concurrency: writers)
