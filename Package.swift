@@ -59,6 +59,7 @@ let package = Package(
             "StalIMAP", "StalIMAPCore", "StalMailStore", "StalDirectory", "StalShardLog", "StalStorage", "StalDeterminism",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
     ],
     swiftLanguageModes: [.v6]

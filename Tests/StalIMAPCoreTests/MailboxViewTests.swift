@@ -156,3 +156,27 @@ struct TestMessage: SearchableMessage {
         #expect(!SearchKey.subject("x").needsBody)
     }
 }
+
+@Suite struct MailboxPatternTests {
+    @Test func wildcards() {
+        #expect(MailboxPattern(reference: "", pattern: "*").matches("A/B/C"))
+        #expect(MailboxPattern(reference: "", pattern: "%").matches("INBOX"))
+        #expect(!MailboxPattern(reference: "", pattern: "%").matches("A/B"))
+        #expect(MailboxPattern(reference: "", pattern: "A/%").matches("A/B"))
+        #expect(!MailboxPattern(reference: "", pattern: "A/%").matches("A/B/C"))
+        #expect(MailboxPattern(reference: "A", pattern: "%").matches("A/B"))
+        #expect(MailboxPattern(reference: "A/", pattern: "*").matches("A/B/C"))
+        #expect(MailboxPattern(reference: "", pattern: "inbox").matches("INBOX"))
+        #expect(MailboxPattern(reference: "", pattern: "Inbox/%").matches("INBOX/x"))
+        #expect(!MailboxPattern(reference: "", pattern: "Sent").matches("sent"))
+        #expect(MailboxPattern(reference: "", pattern: "S*t").matches("Sent"))
+    }
+}
+
+@Suite struct IMAPErrorMappingTests {
+    @Test func storeErrorsMapToResponseCodes() {
+        #expect(IMAPErrorMapping.response(tag: "a", StalError(.notFound)) == .tagged(tag: "a", .no, .nonexistent, "No such mailbox or message"))
+        #expect(IMAPErrorMapping.response(tag: "a", StalError(.quotaExceeded)) == .tagged(tag: "a", .no, .overQuota, "Quota exceeded"))
+        #expect(IMAPErrorMapping.response(tag: "a", StalError(.storage, "disk")) == .tagged(tag: "a", .no, .serverBug, "Internal error"))
+    }
+}
