@@ -43,7 +43,8 @@ let package = Package(
 
         // Benchmarks
         .executableTarget(name: "bench-store",
-                          dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore"]),
+                          dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore"],
+                          path: "tools/bench/store"),
 
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),

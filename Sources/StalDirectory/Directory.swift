@@ -17,6 +17,13 @@ public struct Principal: Hashable, Sendable {
     public var tenant: TenantID
     public var address: EmailAddress
     public var displayName: String
+
+    public init(account: AccountID, tenant: TenantID, address: EmailAddress, displayName: String) {
+        self.account = account
+        self.tenant = tenant
+        self.address = address
+        self.displayName = displayName
+    }
 }
 
 public enum AuthResult: Hashable, Sendable {
@@ -30,6 +37,12 @@ public struct DomainInfo: Hashable, Sendable {
     public var name: String
     public var tenant: TenantID
     public var catchAll: AccountID?
+
+    public init(name: String, tenant: TenantID, catchAll: AccountID?) {
+        self.name = name
+        self.tenant = tenant
+        self.catchAll = catchAll
+    }
 }
 
 public struct DirectoryAccount: Hashable, Sendable {
@@ -38,11 +51,24 @@ public struct DirectoryAccount: Hashable, Sendable {
     public var address: EmailAddress
     public var displayName: String
     public var quotaBytes: UInt64?
+
+    public init(id: AccountID, tenant: TenantID, address: EmailAddress, displayName: String, quotaBytes: UInt64?) {
+        self.id = id
+        self.tenant = tenant
+        self.address = address
+        self.displayName = displayName
+        self.quotaBytes = quotaBytes
+    }
 }
 
 public struct AliasInfo: Hashable, Sendable {
     public var alias: EmailAddress
     public var account: AccountID
+
+    public init(alias: EmailAddress, account: AccountID) {
+        self.alias = alias
+        self.account = account
+    }
 }
 
 /// Domains, accounts, aliases and the one authentication API every protocol uses.

@@ -75,7 +75,15 @@ struct MailTransaction {
         try state.get(.state, Keys.email(a, e)).map { try EmailRecord(decoding: $0) }
     }
 
-    func put(_ a: AccountID, _ e: EmailID, _ r: EmailRecord) { state.put(.state, Keys.email(a, e), r.encode()) }
+    /// Writes the email and, for each membership, its copy in the UID index, so a mailbox
+    /// listing is one range scan. Every email write goes through here to keep them equal.
+    func put(_ a: AccountID, _ e: EmailID, _ r: EmailRecord) {
+        let encoded = r.encode()
+        state.put(.state, Keys.email(a, e), encoded)
+        guard !r.memberships.isEmpty else { return }
+        let entry = idBytes(e.rawValue) + encoded
+        for m in r.memberships { state.put(.state, Keys.uid(a, m.mailbox, m.uid), entry) }
+    }
 
     func emailID(_ a: AccountID, _ m: MailboxID, uid: UInt32) throws -> EmailID? {
         try state.get(.state, Keys.uid(a, m, uid)).map { EmailID(rawValue: KeyCoding.u64($0, at: 0)) }
@@ -357,7 +365,6 @@ struct MailTransaction {
                 put(entry.account, entry.emailID,
                     EmailRecord(blob: c.blob.id, size: c.blob.size, receivedAt: c.receivedAt, keywords: entry.keywords,
                                 memberships: [Membership(mailbox: mailboxID, uid: uid)], modSeq: s, threadID: entry.threadID))
-                state.put(.state, Keys.uid(entry.account, mailboxID, uid), idBytes(entry.emailID.rawValue))
                 record(entry.account, .emailCreated(entry.emailID))
                 record(entry.account, .mailboxUpdated(mailboxID))
                 retained += 1
@@ -439,7 +446,6 @@ struct MailTransaction {
                 rec.memberships.append(Membership(mailbox: destination, uid: newUID))
                 rec.modSeq = s
                 put(a, emailID, rec)
-                state.put(.state, Keys.uid(a, destination, newUID), idBytes(emailID.rawValue))
                 record(a, .emailUpdated(emailID))
             } else {
                 let newID = item.newID!
@@ -453,7 +459,6 @@ struct MailTransaction {
                 put(a, newID, EmailRecord(blob: rec.blob, size: rec.size, receivedAt: rec.receivedAt, keywords: rec.keywords,
                                           memberships: [Membership(mailbox: destination, uid: newUID)], modSeq: s,
                                           threadID: rec.threadID))
-                state.put(.state, Keys.uid(a, destination, newUID), idBytes(newID.rawValue))
                 record(a, .emailCreated(newID))
             }
             dest.uidNext += 1

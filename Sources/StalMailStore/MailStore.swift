@@ -302,27 +302,23 @@ public final class MailStore: Sendable {
 
     private func summaries(_ reader: any KVReader, _ account: AccountID, _ mailbox: MailboxID,
                            uids: [UInt32]?) throws -> [MessageSummary] {
-        var pairs: [(UInt32, EmailID)] = []
+        var out: [MessageSummary] = []
+        func add(_ uid: UInt32, _ value: [UInt8]) throws {
+            guard value.count > 8 else { throw StalError(.corrupted, "UID \(uid) index entry of \(value.count) bytes") }
+            let r = try EmailRecord(decoding: Array(value[8...]))
+            out.append(MessageSummary(uid: uid, emailID: EmailID(rawValue: KeyCoding.u64(value, at: 0)), threadID: r.threadID,
+                                      blobID: r.blob, size: Int(r.size), receivedAt: r.receivedAt, keywords: r.keywords,
+                                      modSeq: r.modSeq))
+        }
         if let uids {
             for uid in uids {
-                if let v = try reader.get(.state, Keys.uid(account, mailbox, uid)) {
-                    pairs.append((uid, EmailID(rawValue: KeyCoding.u64(v, at: 0))))
-                }
+                if let v = try reader.get(.state, Keys.uid(account, mailbox, uid)) { try add(uid, v) }
             }
         } else {
-            for pair in try reader.scan(.state, prefix: Keys.uids(account, mailbox)) {
-                pairs.append((KeyCoding.u32(pair.key, at: pair.key.count - 4), EmailID(rawValue: KeyCoding.u64(pair.value, at: 0))))
+            try reader.scan(.state, prefix: Keys.uids(account, mailbox)) { key, value in
+                try add(KeyCoding.u32(key, at: key.count - 4), value)
+                return true
             }
-        }
-        var out: [MessageSummary] = []
-        out.reserveCapacity(pairs.count)
-        for (uid, id) in pairs {
-            guard let bytes = try reader.get(.state, Keys.email(account, id)) else {
-                throw StalError(.corrupted, "UID \(uid) points at missing email \(id)")
-            }
-            let r = try EmailRecord(decoding: bytes)
-            out.append(MessageSummary(uid: uid, emailID: id, threadID: r.threadID, blobID: r.blob, size: Int(r.size),
-                                      receivedAt: r.receivedAt, keywords: r.keywords, modSeq: r.modSeq))
         }
         return out
     }

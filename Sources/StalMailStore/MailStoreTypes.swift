@@ -13,6 +13,19 @@ public struct MailboxInfo: Hashable, Sendable {
     public var highestModSeq: ModSeq
     public var totalEmails: Int
     public var unseenEmails: Int
+
+    public init(id: MailboxID, name: String, parentID: MailboxID?, role: MailboxRole?, isSubscribed: Bool, uidValidity: UInt32, uidNext: UInt32, highestModSeq: ModSeq, totalEmails: Int, unseenEmails: Int) {
+        self.id = id
+        self.name = name
+        self.parentID = parentID
+        self.role = role
+        self.isSubscribed = isSubscribed
+        self.uidValidity = uidValidity
+        self.uidNext = uidNext
+        self.highestModSeq = highestModSeq
+        self.totalEmails = totalEmails
+        self.unseenEmails = unseenEmails
+    }
 }
 
 public struct AccountInfo: Hashable, Sendable {
@@ -22,6 +35,15 @@ public struct AccountInfo: Hashable, Sendable {
     public var quotaBytes: UInt64?
     public var usedBytes: UInt64
     public var inbox: MailboxID
+
+    public init(id: AccountID, tenant: TenantID, highestModSeq: ModSeq, quotaBytes: UInt64?, usedBytes: UInt64, inbox: MailboxID) {
+        self.id = id
+        self.tenant = tenant
+        self.highestModSeq = highestModSeq
+        self.quotaBytes = quotaBytes
+        self.usedBytes = usedBytes
+        self.inbox = inbox
+    }
 }
 
 public struct AppendResult: Hashable, Sendable {
@@ -31,6 +53,15 @@ public struct AppendResult: Hashable, Sendable {
     public var uid: UInt32
     public var uidValidity: UInt32
     public var modSeq: ModSeq
+
+    public init(account: AccountID, mailbox: MailboxID, emailID: EmailID, uid: UInt32, uidValidity: UInt32, modSeq: ModSeq) {
+        self.account = account
+        self.mailbox = mailbox
+        self.emailID = emailID
+        self.uid = uid
+        self.uidValidity = uidValidity
+        self.modSeq = modSeq
+    }
 }
 
 public struct DeliveryTarget: Hashable, Sendable {
@@ -57,6 +88,17 @@ public struct MessageSummary: Hashable, Sendable {
     public var keywords: Set<Keyword>
     /// The modseq of the message's last change (RFC 7162 MODSEQ).
     public var modSeq: ModSeq
+
+    public init(uid: UInt32, emailID: EmailID, threadID: ThreadID, blobID: BlobID, size: Int, receivedAt: Timestamp, keywords: Set<Keyword>, modSeq: ModSeq) {
+        self.uid = uid
+        self.emailID = emailID
+        self.threadID = threadID
+        self.blobID = blobID
+        self.size = size
+        self.receivedAt = receivedAt
+        self.keywords = keywords
+        self.modSeq = modSeq
+    }
 }
 
 public struct StoreKeywordsResult: Hashable, Sendable {
@@ -65,6 +107,12 @@ public struct StoreKeywordsResult: Hashable, Sendable {
     /// UIDs refused because they changed after `unchangedSince` (RFC 7162 MODIFIED).
     public var failed: [UInt32]
     public var highestModSeq: ModSeq
+
+    public init(changed: [MessageSummary], failed: [UInt32], highestModSeq: ModSeq) {
+        self.changed = changed
+        self.failed = failed
+        self.highestModSeq = highestModSeq
+    }
 }
 
 public struct CopyResult: Hashable, Sendable {
@@ -73,6 +121,12 @@ public struct CopyResult: Hashable, Sendable {
     /// Source UID -> destination UID, ascending by source.
     public var mapping: [UIDPair]
     public var highestModSeq: ModSeq
+
+    public init(uidValidity: UInt32, mapping: [UIDPair], highestModSeq: ModSeq) {
+        self.uidValidity = uidValidity
+        self.mapping = mapping
+        self.highestModSeq = highestModSeq
+    }
 }
 
 /// What changed in an account after a modseq (JMAP /changes, IMAP CONDSTORE/QRESYNC).
@@ -88,4 +142,16 @@ public struct ChangeSet: Hashable, Sendable {
     public var destroyedMailboxes: [MailboxID] = []
     /// UIDs that left each mailbox (expunged or moved away): QRESYNC VANISHED (EARLIER).
     public var removedUIDs: [MailboxID: [UInt32]] = [:]
+
+    public init(since: ModSeq, upTo: ModSeq, createdEmails: [EmailID] = [], updatedEmails: [EmailID] = [], destroyedEmails: [EmailID] = [], createdMailboxes: [MailboxID] = [], updatedMailboxes: [MailboxID] = [], destroyedMailboxes: [MailboxID] = [], removedUIDs: [MailboxID: [UInt32]] = [:]) {
+        self.since = since
+        self.upTo = upTo
+        self.createdEmails = createdEmails
+        self.updatedEmails = updatedEmails
+        self.destroyedEmails = destroyedEmails
+        self.createdMailboxes = createdMailboxes
+        self.updatedMailboxes = updatedMailboxes
+        self.destroyedMailboxes = destroyedMailboxes
+        self.removedUIDs = removedUIDs
+    }
 }

@@ -8,7 +8,8 @@ import StalStorage
 ///   n acct name            -> mailbox id (name index; exact, case-sensitive except INBOX)
 ///   s acct name            -> "" (subscription; may name a mailbox that does not exist)
 ///   e acct email           -> EmailRecord
-///   u acct mbox uid(u32)   -> email id (the per-mailbox UID index, ordered by UID)
+///   u acct mbox uid(u32)   -> email id + EmailRecord (the per-mailbox UID index, ordered by
+///                             UID; carries a copy of the email so a listing is one scan)
 ///   c acct modseq          -> ChangeRecord (the change log)
 /// `blobs` family:
 ///   r tenant digest        -> BlobRecord (reference count, size, where the bytes are)

@@ -23,8 +23,14 @@ public final class LocalShardLog: ShardLog, @unchecked Sendable {
     }
 
     public struct Statistics: Hashable, Sendable {
-        public var batches: UInt64 = 0
-        public var commands: UInt64 = 0
+        /// Synced writes performed.
+        public var batches: UInt64
+        public var commands: UInt64
+
+        public init(batches: UInt64 = 0, commands: UInt64 = 0) {
+            self.batches = batches
+            self.commands = commands
+        }
     }
 
     private struct Proposal {

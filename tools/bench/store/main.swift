@@ -6,7 +6,9 @@ import StalShardLog
 import StalStorage
 
 /// Appends 4 KiB messages through MailStore on RocksDB with synced group commit, serially
-/// and from concurrent writers, printing one JSON line per case.
+/// and from concurrent writers, printing one JSON line per case. A baseline case does bare
+/// synced 4 KiB RocksDB puts in the same run, so results can be quoted as ratios on a
+/// machine whose fsync latency moves with its neighbours' load.
 /// Usage: bench-store [messages] [concurrentWriters]
 
 let messages = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 10_000 : 10_000
@@ -28,8 +30,10 @@ func run(name: String, concurrency: Int) async throws {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let engine = try RocksDBEngine(path: dir + "/db")
-    let store = try MailStore.local(engine: engine, blobs: try LocalBlobDirectory(root: dir + "/blobs"),
-                                    clock: SystemClock(), random: SeededRandom(seed: 1))
+    let notifier = ChangeNotifier(engine: engine)
+    let log = try LocalShardLog(engine: engine, stateMachine: MailStateMachine(notifier: notifier))
+    let store = MailStore(engine: engine, log: log, blobs: try LocalBlobDirectory(root: dir + "/blobs"), notifier: notifier,
+                          clock: SystemClock(), random: SeededRandom(seed: 1))
     let account = AccountID(rawValue: 42)
     let boxes = try await store.createAccount(account, tenant: TenantID(rawValue: 1))
     let inbox = boxes.first { $0.role == .inbox }!.id
@@ -56,13 +60,41 @@ func run(name: String, concurrency: Int) async throws {
     }
     let seconds = Double(wall.monotonicNanoseconds() - start) / 1e9
     let cpuMs = Double(clock_t(clock()) - cpuStart) / Double(CLOCKS_PER_SEC) * 1000
+    let listRepeats = ProcessInfo.processInfo.environment["STAL_BENCH_LIST_REPEATS"].flatMap { Int($0) } ?? 1
+    for _ in 1..<max(listRepeats, 1) { _ = try store.messages(account, mailbox: inbox) }
+    let listStart = wall.monotonicNanoseconds()
     let count = try store.messages(account, mailbox: inbox).count
+    let listMs = Double(wall.monotonicNanoseconds() - listStart) / 1e6
     precondition(count == messages, "stored \(count) of \(messages)")
-    store.shutdown()
+    if concurrency == 1 {
+        print("{\"name\":\"store-list-mailbox\",\"parameters\":{\"messages\":\(messages)},\"result\":\(String(format: "%.1f", listMs)),\"unit\":\"ms\"}")
+    }
+    let stats = log.statistics
+    log.shutdown()
     engine.close()
+    let commandsPerSync = Double(stats.commands) / Double(max(stats.batches, 1))
     let rate = Double(messages) / seconds
-    print("{\"name\":\"store-append-\(name)\",\"parameters\":{\"messages\":\(messages),\"messageBytes\":4096,\"writers\":\(concurrency),\"fsync\":true},\"result\":\(Int(rate)),\"unit\":\"msgs/s\",\"cpuMsPerMessage\":\(String(format: "%.3f", cpuMs / Double(messages)))}")
+    print("{\"name\":\"store-append-\(name)\",\"parameters\":{\"messages\":\(messages),\"messageBytes\":4096,\"writers\":\(concurrency),\"fsync\":true},\"result\":\(Int(rate)),\"unit\":\"msgs/s\",\"cpuMsPerMessage\":\(String(format: "%.3f", cpuMs / Double(messages))),\"commandsPerSync\":\(String(format: "%.1f", commandsPerSync))}")
 }
 
+func baseline() throws {
+    let dir = NSTemporaryDirectory() + "stal-bench-store-\(getpid())-baseline"
+    try? FileManager.default.removeItem(atPath: dir)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let engine = try RocksDBEngine(path: dir)
+    let value = [UInt8](repeating: 0x61, count: 4096)
+    let wall = SystemClock()
+    let start = wall.monotonicNanoseconds()
+    for i in 0..<messages {
+        var batch = WriteBatch()
+        batch.put(.state, KeyCoding.key(1, UInt64(i)), value)
+        try engine.write(batch, sync: true)
+    }
+    let seconds = Double(wall.monotonicNanoseconds() - start) / 1e9
+    engine.close()
+    print("{\"name\":\"rocksdb-synced-put-serial\",\"parameters\":{\"puts\":\(messages),\"valueBytes\":4096},\"result\":\(Int(Double(messages) / seconds)),\"unit\":\"puts/s\"}")
+}
+
+try baseline()
 try await run(name: "serial", concurrency: 1)
 try await run(name: "concurrent", concurrency: writers)
