@@ -1,0 +1,71 @@
+import StalCore
+import StalMIME
+
+/// One message as FETCH and SEARCH see it: stored metadata plus, when the request needs
+/// them, the parsed bytes. Without bytes, header and body criteria match nothing.
+public struct IMAPMessage: FetchableMessage, SearchableMessage, Sendable {
+    public var uid: UInt32
+    public var sequenceNumber: UInt32
+    public var keywords: Set<Keyword>
+    public var internalDate: Timestamp
+    public var size: Int
+    public var mime: MIMEMessage?
+
+    public init(uid: UInt32, sequenceNumber: UInt32, keywords: Set<Keyword>, internalDate: Timestamp, size: Int,
+                mime: MIMEMessage?) {
+        self.uid = uid
+        self.sequenceNumber = sequenceNumber
+        self.keywords = keywords
+        self.internalDate = internalDate
+        self.size = size
+        self.mime = mime
+    }
+
+    public var metadata: FetchMetadata {
+        FetchMetadata(uid: uid, keywords: keywords, internalDate: internalDate, size: size)
+    }
+
+    public var envelope: [UInt8] { mime?.imapEnvelopeBytes() ?? Array("NIL".utf8) }
+
+    public func bodyStructure(extended: Bool) -> [UInt8] {
+        mime?.imapBodyStructureBytes(extended: extended) ?? Array("NIL".utf8)
+    }
+
+    public func section(_ spec: SectionSpec) -> [UInt8]? {
+        guard let mime else { return nil }
+        let text: IMAPSectionText
+        switch spec.text {
+        case nil: text = .full
+        case .header: text = .header
+        case .headerFields(let names): text = .headerFields(names)
+        case .headerFieldsNot(let names): text = .headerFieldsNot(names)
+        case .text: text = .text
+        case .mime: text = .mime
+        }
+        return mime.section(path: spec.part, text)
+    }
+
+    public func headerValues(_ name: String) -> [String] {
+        guard let mime else { return [] }
+        return mime.fields(named: name).map { mime.text($0) }
+    }
+
+    public var headerText: String {
+        guard let mime else { return "" }
+        return mime.root.headers.map { "\($0.name): \(mime.text($0))" }.joined(separator: "\n")
+    }
+
+    public var bodyText: String {
+        guard let mime else { return "" }
+        var texts: [String] = []
+        for (index, part) in mime.parts.enumerated() where part.body == .leaf && part.contentType.isText {
+            texts.append(mime.decodedText(of: index).text)
+        }
+        return texts.joined(separator: "\n")
+    }
+
+    public var sentDate: IMAPDate? {
+        guard let mime, let field = mime.field(named: "date"), let date = HeaderValue.date(mime.rawValue(field)) else { return nil }
+        return IMAPDate(year: date.year, month: date.month, day: date.day)
+    }
+}
