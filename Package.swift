@@ -40,6 +40,7 @@ let package = Package(
         .target(name: "StalMIME", dependencies: ["StalCore"]),
         .target(name: "StalRaft", dependencies: ["StalCore", "StalDeterminism"]),
         .target(name: "StalErasure", dependencies: ["StalCore", "CISAL"]),
+        .target(name: "StalIMAPCore", dependencies: ["StalCore", "StalMIME"]),
 
         // L2 services
         .target(name: "StalBlobStore",
@@ -60,6 +61,11 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "StalIMAP", dependencies: [
+            "StalCore", "StalDeterminism", "StalIMAPCore", "StalMIME", "StalMailStore", "StalDirectory",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "StalHTTP", dependencies: [
             "StalCore", "StalDirectory",
@@ -99,6 +105,13 @@ let package = Package(
         .testTarget(name: "StalBlobStoreTests",
                     dependencies: ["StalBlobStore", "StalErasure", "StalDeterminism",
                                    .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "StalIMAPCoreTests", dependencies: ["StalIMAPCore"]),
+        .testTarget(name: "StalIMAPTests", dependencies: [
+            "StalIMAP", "StalIMAPCore", "StalMailStore", "StalDirectory", "StalShardLog", "StalStorage", "StalDeterminism",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "StalServerKitTests", dependencies: ["StalServerKit"]),
         .testTarget(name: "StalHTTPTests", dependencies: [
             "StalHTTP", "StalDirectory", "StalMailStore", "StalStorage", "StalDeterminism",
