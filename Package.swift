@@ -28,6 +28,10 @@ let package = Package(
         .executableTarget(name: "bench-store",
                           dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore"],
                           path: "tools/bench/store"),
+        // Killed with SIGKILL by StalMailStoreTests to prove acknowledged appends survive.
+        .executableTarget(name: "store-crash-writer",
+                          dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalMailStore"],
+                          path: "tools/crash/store-writer"),
 
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
