@@ -1,0 +1,189 @@
+import StalCore
+
+/// Payloads of mail-store commands. Every id, timestamp and UIDVALIDITY seed is chosen
+/// before proposing, so apply is a pure function of (command, state).
+public struct MailboxSeed: Hashable, Sendable {
+    public var id: MailboxID
+    public var name: String
+    public var role: MailboxRole?
+
+    public init(id: MailboxID, name: String, role: MailboxRole?) {
+        self.id = id
+        self.name = name
+        self.role = role
+    }
+}
+
+public struct CreateAccountCommand: Hashable, Sendable {
+    public var account: AccountID
+    public var tenant: TenantID
+    public var createdAt: Timestamp
+    public var quotaBytes: UInt64?
+    /// The role mailboxes every account starts with (Inbox, Drafts, Sent, Junk, Trash, Archive).
+    public var mailboxes: [MailboxSeed]
+
+    public init(account: AccountID, tenant: TenantID, createdAt: Timestamp, quotaBytes: UInt64?, mailboxes: [MailboxSeed]) {
+        self.account = account
+        self.tenant = tenant
+        self.createdAt = createdAt
+        self.quotaBytes = quotaBytes
+        self.mailboxes = mailboxes
+    }
+}
+
+public struct DeleteAccountCommand: Hashable, Sendable {
+    public var account: AccountID
+    public init(account: AccountID) { self.account = account }
+}
+
+public struct CreateMailboxCommand: Hashable, Sendable {
+    public var account: AccountID
+    /// Full path with "/" separators.
+    public var name: String
+    public var role: MailboxRole?
+    /// One id per path component, used for the components that do not exist yet.
+    public var ids: [MailboxID]
+
+    public init(account: AccountID, name: String, role: MailboxRole?, ids: [MailboxID]) {
+        self.account = account
+        self.name = name
+        self.role = role
+        self.ids = ids
+    }
+}
+
+public struct RenameMailboxCommand: Hashable, Sendable {
+    public var account: AccountID
+    public var mailbox: MailboxID
+    public var newName: String
+    /// One id per component of `newName`, used for missing parents and, when INBOX is
+    /// renamed, for the new mailbox that receives its messages (RFC 3501 §6.3.5).
+    public var ids: [MailboxID]
+
+    public init(account: AccountID, mailbox: MailboxID, newName: String, ids: [MailboxID]) {
+        self.account = account
+        self.mailbox = mailbox
+        self.newName = newName
+        self.ids = ids
+    }
+}
+
+public struct DeleteMailboxCommand: Hashable, Sendable {
+    public var account: AccountID
+    public var mailbox: MailboxID
+    public init(account: AccountID, mailbox: MailboxID) {
+        self.account = account
+        self.mailbox = mailbox
+    }
+}
+
+public struct SetSubscribedCommand: Hashable, Sendable {
+    public var account: AccountID
+    public var name: String
+    public var subscribed: Bool
+    public init(account: AccountID, name: String, subscribed: Bool) {
+        self.account = account
+        self.name = name
+        self.subscribed = subscribed
+    }
+}
+
+/// How a blob travels with the command that first references it: small compressed blobs
+/// ride inline (one fsync covers blob and metadata), large ones were written to the blob
+/// store durably before proposing.
+public struct BlobReference: Hashable, Sendable {
+    public var id: BlobID
+    public var size: UInt64
+    public var inlineCompressed: [UInt8]?
+
+    public init(id: BlobID, size: UInt64, inlineCompressed: [UInt8]?) {
+        self.id = id
+        self.size = size
+        self.inlineCompressed = inlineCompressed
+    }
+}
+
+public struct DeliveryEntry: Hashable, Sendable {
+    public var account: AccountID
+    /// nil: the account's inbox.
+    public var mailbox: MailboxID?
+    public var keywords: Set<Keyword>
+    public var emailID: EmailID
+    public var threadID: ThreadID
+
+    public init(account: AccountID, mailbox: MailboxID?, keywords: Set<Keyword>, emailID: EmailID, threadID: ThreadID) {
+        self.account = account
+        self.mailbox = mailbox
+        self.keywords = keywords
+        self.emailID = emailID
+        self.threadID = threadID
+    }
+}
+
+/// One message to one or more accounts of one tenant (SMTP delivery, IMAP APPEND, JMAP import).
+public struct DeliverCommand: Hashable, Sendable {
+    public var tenant: TenantID
+    public var blob: BlobReference
+    public var receivedAt: Timestamp
+    public var entries: [DeliveryEntry]
+
+    public init(tenant: TenantID, blob: BlobReference, receivedAt: Timestamp, entries: [DeliveryEntry]) {
+        self.tenant = tenant
+        self.blob = blob
+        self.receivedAt = receivedAt
+        self.entries = entries
+    }
+}
+
+public struct StoreKeywordsCommand: Hashable, Sendable {
+    public var account: AccountID
+    public var mailbox: MailboxID
+    public var uids: [UInt32]
+    public var operation: KeywordOperation
+    public var keywords: Set<Keyword>
+    public var unchangedSince: ModSeq?
+
+    public init(account: AccountID, mailbox: MailboxID, uids: [UInt32], operation: KeywordOperation,
+                keywords: Set<Keyword>, unchangedSince: ModSeq?) {
+        self.account = account
+        self.mailbox = mailbox
+        self.uids = uids
+        self.operation = operation
+        self.keywords = keywords
+        self.unchangedSince = unchangedSince
+    }
+}
+
+/// COPY creates new emails (fresh ids, same blob) so flags stay per message as IMAP expects;
+/// MOVE keeps the email and changes its mailbox membership.
+public struct CopyEmailsCommand: Hashable, Sendable {
+    public var account: AccountID
+    public var source: MailboxID
+    public var uids: [UInt32]
+    public var destination: MailboxID
+    public var move: Bool
+    /// Parallel to `uids`; ids for the copies (unused by a move).
+    public var newEmailIDs: [EmailID]
+
+    public init(account: AccountID, source: MailboxID, uids: [UInt32], destination: MailboxID, move: Bool, newEmailIDs: [EmailID]) {
+        self.account = account
+        self.source = source
+        self.uids = uids
+        self.destination = destination
+        self.move = move
+        self.newEmailIDs = newEmailIDs
+    }
+}
+
+public struct ExpungeCommand: Hashable, Sendable {
+    public var account: AccountID
+    public var mailbox: MailboxID
+    /// nil: every message with `$deleted`; otherwise only these UIDs, and only if `$deleted`
+    /// is set (UID EXPUNGE, RFC 4315).
+    public var uids: [UInt32]?
+    public init(account: AccountID, mailbox: MailboxID, uids: [UInt32]?) {
+        self.account = account
+        self.mailbox = mailbox
+        self.uids = uids
+    }
+}

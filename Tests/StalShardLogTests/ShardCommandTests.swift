@@ -1,0 +1,88 @@
+import StalCore
+import StalShardLog
+import StalStorage
+import Testing
+
+let blob = BlobID(digest: [UInt8](repeating: 0xAB, count: 32))!
+
+let everyCommand: [ShardCommand] = [
+    .createAccount(CreateAccountCommand(account: AccountID(rawValue: 1), tenant: TenantID(rawValue: 2),
+                                        createdAt: Timestamp(millisecondsSinceEpoch: 1_764_000_000_123), quotaBytes: 1 << 30,
+                                        mailboxes: [MailboxSeed(id: MailboxID(rawValue: 3), name: "INBOX", role: .inbox),
+                                                    MailboxSeed(id: MailboxID(rawValue: 4), name: "Notes", role: nil)])),
+    .deleteAccount(DeleteAccountCommand(account: AccountID(rawValue: 1))),
+    .createMailbox(CreateMailboxCommand(account: AccountID(rawValue: 1), name: "a/b/c", role: .archive,
+                                        ids: [5, 6, 7].map(MailboxID.init(rawValue:)))),
+    .renameMailbox(RenameMailboxCommand(account: AccountID(rawValue: 1), mailbox: MailboxID(rawValue: 5), newName: "Ä/ö",
+                                        ids: [8, 9].map(MailboxID.init(rawValue:)))),
+    .deleteMailbox(DeleteMailboxCommand(account: AccountID(rawValue: 1), mailbox: MailboxID(rawValue: 5))),
+    .setSubscribed(SetSubscribedCommand(account: AccountID(rawValue: 1), name: "gone", subscribed: true)),
+    .deliver(DeliverCommand(tenant: TenantID(rawValue: 2), blob: BlobReference(id: blob, size: 4096, inlineCompressed: [1, 2, 3]),
+                            receivedAt: Timestamp(millisecondsSinceEpoch: -5),
+                            entries: [DeliveryEntry(account: AccountID(rawValue: 1), mailbox: nil, keywords: [.seen, Keyword("custom")],
+                                                    emailID: EmailID(rawValue: 10), threadID: ThreadID(rawValue: 11)),
+                                      DeliveryEntry(account: AccountID(rawValue: 12), mailbox: MailboxID(rawValue: 13), keywords: [],
+                                                    emailID: EmailID(rawValue: 14), threadID: ThreadID(rawValue: 14))])),
+    .deliver(DeliverCommand(tenant: TenantID(rawValue: 2), blob: BlobReference(id: blob, size: 1 << 20, inlineCompressed: nil),
+                            receivedAt: Timestamp(millisecondsSinceEpoch: 0), entries: [])),
+    .storeKeywords(StoreKeywordsCommand(account: AccountID(rawValue: 1), mailbox: MailboxID(rawValue: 3), uids: [1, 5, 9],
+                                        operation: .remove, keywords: [.deleted], unchangedSince: ModSeq(rawValue: 77))),
+    .storeKeywords(StoreKeywordsCommand(account: AccountID(rawValue: 1), mailbox: MailboxID(rawValue: 3), uids: [],
+                                        operation: .replace, keywords: [], unchangedSince: nil)),
+    .copyEmails(CopyEmailsCommand(account: AccountID(rawValue: 1), source: MailboxID(rawValue: 3), uids: [4, 2],
+                                  destination: MailboxID(rawValue: 4), move: false,
+                                  newEmailIDs: [20, 21].map(EmailID.init(rawValue:)))),
+    .expunge(ExpungeCommand(account: AccountID(rawValue: 1), mailbox: MailboxID(rawValue: 3), uids: nil)),
+    .expunge(ExpungeCommand(account: AccountID(rawValue: 1), mailbox: MailboxID(rawValue: 3), uids: [1, 2])),
+    .addDomain(AddDomainCommand(tenant: TenantID(rawValue: 1), domain: "example.org")),
+    .removeDomain(RemoveDomainCommand(domain: "example.org")),
+    .addAccount(AddAccountCommand(account: AccountID(rawValue: 1), tenant: TenantID(rawValue: 1), address: "a@example.org",
+                                  displayName: "A", passwordHash: "$argon2id$x", quotaBytes: nil)),
+    .removeAccount(RemoveAccountCommand(account: AccountID(rawValue: 1))),
+    .setPassword(SetPasswordCommand(account: AccountID(rawValue: 1), passwordHash: "$argon2id$y")),
+    .addAlias(AddAliasCommand(alias: "b@example.org", account: AccountID(rawValue: 1))),
+    .removeAlias(RemoveAliasCommand(alias: "b@example.org")),
+    .setCatchAll(SetCatchAllCommand(domain: "example.org", account: nil)),
+    .setAdminPassword(SetAdminPasswordCommand(name: "admin", passwordHash: "$argon2id$z")),
+]
+
+@Suite struct ShardCommandTests {
+    @Test(arguments: everyCommand)
+    func encodingRoundTrips(_ command: ShardCommand) throws {
+        let bytes = command.encode()
+        #expect(bytes[0] == ShardCommand.encodingVersion)
+        #expect(try ShardCommand(decoding: bytes) == command)
+    }
+
+    @Test func sameSetEncodesToSameBytes() {
+        let a = ShardCommand.storeKeywords(StoreKeywordsCommand(account: AccountID(rawValue: 1), mailbox: MailboxID(rawValue: 1),
+                                                                uids: [1], operation: .add,
+                                                                keywords: [.seen, .flagged, .answered, Keyword("x")], unchangedSince: nil))
+        let encodings = Set((0..<20).map { _ in a.encode() })
+        #expect(encodings.count == 1)
+    }
+
+    @Test func rejectsUnknownVersionTagTruncationAndTrailingBytes() throws {
+        let good = everyCommand[6].encode()
+        var wrongVersion = good
+        wrongVersion[0] = 99
+        #expect(throws: StalError(.corrupted, "shard command encoding version 99 is not supported")) {
+            try ShardCommand(decoding: wrongVersion)
+        }
+        var wrongTag = good
+        wrongTag[1] = 200
+        #expect(throws: StalError(.corrupted, "unknown shard command tag 200")) { try ShardCommand(decoding: wrongTag) }
+        for cut in [1, 2, 10, good.count - 1] {
+            #expect(throws: StalError.self) { try ShardCommand(decoding: Array(good.prefix(cut))) }
+        }
+        #expect(throws: StalError(.corrupted, "1 trailing bytes")) { try ShardCommand(decoding: good + [0]) }
+    }
+
+    @Test func hugeCountsAreRejectedBeforeAllocating() {
+        var w = ByteWriter()
+        w.u8(ShardCommand.encodingVersion)
+        w.u8(10)  // expunge
+        w.u64(1); w.u64(2); w.u8(1); w.u32(0xFFFF_FFFF)
+        #expect(throws: StalError.self) { try ShardCommand(decoding: w.bytes) }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import StalCore
+import StalDeterminism
+import StalMailStore
+import StalShardLog
+import StalStorage
+
+/// Appends 4 KiB messages through MailStore on RocksDB with synced group commit, serially
+/// and from concurrent writers, printing one JSON line per case. A baseline case does bare
+/// synced 4 KiB RocksDB puts in the same run, so results can be quoted as ratios on a
+/// machine whose fsync latency moves with its neighbours' load.
+/// Usage: bench-store [messages] [concurrentWriters]
+
+let messages = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 10_000 : 10_000
+let writers = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 16 : 16
+
+func message(_ i: Int, random: inout SeededRandom) -> [UInt8] {
+    var text = "From: bench@example.org\r\nTo: user@example.org\r\nSubject: message \(i)\r\nMessage-ID: <\(i)@bench>\r\n\r\n"
+    let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+    while text.utf8.count < 4096 - 64 {
+        text += words[Int(random.next(below: UInt64(words.count)))] + (random.chance(1, in: 12) ? "\r\n" : " ")
+    }
+    text += "\r\n-- \(i)\r\n"
+    return Array(text.utf8)
+}
+
+func run(name: String, concurrency: Int) async throws {
+    let dir = NSTemporaryDirectory() + "stal-bench-store-\(getpid())-\(name)"
+    try? FileManager.default.removeItem(atPath: dir)
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let engine = try RocksDBEngine(path: dir + "/db")
+    let notifier = ChangeNotifier(engine: engine)
+    let log = try LocalShardLog(engine: engine, stateMachine: MailStateMachine(notifier: notifier))
+    let store = MailStore(engine: engine, log: log, blobs: try LocalBlobDirectory(root: dir + "/blobs"), notifier: notifier,
+                          clock: SystemClock(), random: SeededRandom(seed: 1))
+    let account = AccountID(rawValue: 42)
+    let boxes = try await store.createAccount(account, tenant: TenantID(rawValue: 1))
+    let inbox = boxes.first { $0.role == .inbox }!.id
+    var random = SeededRandom(seed: 7)
+    let bodies = (0..<messages).map { message($0, random: &random) }
+    let wall = SystemClock()
+    let start = wall.monotonicNanoseconds()
+    let cpuStart = clock_t(clock())
+    if concurrency == 1 {
+        for b in bodies { _ = try await store.append(account, mailbox: inbox, bytes: b) }
+    } else {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<concurrency {
+                group.addTask {
+                    var i = w
+                    while i < bodies.count {
+                        _ = try await store.append(account, mailbox: inbox, bytes: bodies[i])
+                        i += concurrency
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+    let seconds = Double(wall.monotonicNanoseconds() - start) / 1e9
+    let cpuMs = Double(clock_t(clock()) - cpuStart) / Double(CLOCKS_PER_SEC) * 1000
+    let listRepeats = ProcessInfo.processInfo.environment["STAL_BENCH_LIST_REPEATS"].flatMap { Int($0) } ?? 1
+    for _ in 1..<max(listRepeats, 1) { _ = try store.messages(account, mailbox: inbox) }
+    let listStart = wall.monotonicNanoseconds()
+    let count = try store.messages(account, mailbox: inbox).count
+    let listMs = Double(wall.monotonicNanoseconds() - listStart) / 1e6
+    precondition(count == messages, "stored \(count) of \(messages)")
+    if concurrency == 1 {
+        print("{\"name\":\"store-list-mailbox\",\"parameters\":{\"messages\":\(messages)},\"result\":\(String(format: "%.1f", listMs)),\"unit\":\"ms\"}")
+    }
+    let stats = log.statistics
+    log.shutdown()
+    engine.close()
+    let commandsPerSync = Double(stats.commands) / Double(max(stats.batches, 1))
+    let rate = Double(messages) / seconds
+    print("{\"name\":\"store-append-\(name)\",\"parameters\":{\"messages\":\(messages),\"messageBytes\":4096,\"writers\":\(concurrency),\"fsync\":true},\"result\":\(Int(rate)),\"unit\":\"msgs/s\",\"cpuMsPerMessage\":\(String(format: "%.3f", cpuMs / Double(messages))),\"commandsPerSync\":\(String(format: "%.1f", commandsPerSync))}")
+}
+
+func baseline() throws {
+    let dir = NSTemporaryDirectory() + "stal-bench-store-\(getpid())-baseline"
+    try? FileManager.default.removeItem(atPath: dir)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let engine = try RocksDBEngine(path: dir)
+    let value = [UInt8](repeating: 0x61, count: 4096)
+    let wall = SystemClock()
+    let start = wall.monotonicNanoseconds()
+    for i in 0..<messages {
+        var batch = WriteBatch()
+        batch.put(.state, KeyCoding.key(1, UInt64(i)), value)
+        try engine.write(batch, sync: true)
+    }
+    let seconds = Double(wall.monotonicNanoseconds() - start) / 1e9
+    engine.close()
+    print("{\"name\":\"rocksdb-synced-put-serial\",\"parameters\":{\"puts\":\(messages),\"valueBytes\":4096},\"result\":\(Int(Double(messages) / seconds)),\"unit\":\"puts/s\"}")
+}
+
+try baseline()
+try await run(name: "serial", concurrency: 1)
+try await run(name: "concurrent", concurrency: writers)
