@@ -11,6 +11,7 @@ let package = Package(
     name: "Stal",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "stald", targets: ["stald"]),
         .executable(name: "stalctl", targets: ["stalctl"]),
     ],
     dependencies: [
@@ -73,6 +74,19 @@ let package = Package(
         ]),
 
         // L4 composition
+        .target(name: "StalNode", dependencies: nio + [
+            "StalCore", "StalDeterminism", "StalStorage", "StalMailStore", "StalDirectory",
+            "StalServerKit", "StalSMTP", "StalIMAP", "StalHTTP",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .executableTarget(name: "stald", dependencies: [
+            "StalNode", "StalMIME",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "stalctl", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -112,6 +126,8 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        .testTarget(name: "StalNodeTests", dependencies: ["StalNode", "StalCore", "StalDirectory"],
+                    exclude: ["clients"]),
         .testTarget(name: "StalServerKitTests", dependencies: ["StalServerKit"]),
         .testTarget(name: "StalHTTPTests", dependencies: [
             "StalHTTP", "StalDirectory", "StalMailStore", "StalStorage", "StalDeterminism",
