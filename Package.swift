@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "StalRaft", dependencies: ["StalCore", "StalDeterminism"]),
         .target(name: "StalErasure", dependencies: ["StalCore", "CISAL"]),
         .target(name: "StalIMAPCore", dependencies: ["StalCore", "StalMIME"]),
+        .target(name: "StalSMTPCore", dependencies: ["StalCore"]),
 
         // L2 services
         .target(name: "StalBlobStore",
@@ -63,6 +64,11 @@ let package = Package(
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "StalSMTP", dependencies: [
+            "StalCore", "StalDeterminism", "StalSMTPCore", "StalMailStore", "StalDirectory",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .target(name: "StalIMAP", dependencies: [
             "StalCore", "StalDeterminism", "StalIMAPCore", "StalMIME", "StalMailStore", "StalDirectory",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -76,7 +82,7 @@ let package = Package(
         // L4 composition
         .target(name: "StalNode", dependencies: nio + [
             "StalCore", "StalDeterminism", "StalStorage", "StalMailStore", "StalDirectory",
-            "StalServerKit", "StalSMTP", "StalIMAP", "StalHTTP",
+            "StalServerKit", "StalSMTP", "StalSMTPCore", "StalIMAP", "StalHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -119,6 +125,14 @@ let package = Package(
         .testTarget(name: "StalBlobStoreTests",
                     dependencies: ["StalBlobStore", "StalErasure", "StalDeterminism",
                                    .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "StalSMTPCoreTests", dependencies: ["StalSMTPCore", "StalCore"]),
+        .testTarget(name: "StalSMTPTests", dependencies: [
+            "StalSMTP", "StalSMTPCore", "StalCore", "StalDeterminism",
+            "StalMailStore", "StalDirectory", "StalShardLog", "StalStorage",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "StalIMAPCoreTests", dependencies: ["StalIMAPCore"]),
         .testTarget(name: "StalIMAPTests", dependencies: [
             "StalIMAP", "StalIMAPCore", "StalMailStore", "StalDirectory", "StalShardLog", "StalStorage", "StalDeterminism",

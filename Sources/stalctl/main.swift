@@ -77,8 +77,13 @@ struct ManagementClient {
         }
         let data: Data
         let response: URLResponse
+        let delegate = ExplicitCredentials()
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            let session = URLSession(configuration: .ephemeral, delegate: delegate, delegateQueue: nil)
+            defer { session.finishTasksAndInvalidate() }
+            (data, response) = try await session.data(for: request)
+        } catch where delegate.challenged {
+            throw StalctlError(code: StalctlExit.unreachable, message: "the node refused the administrator credential")
         } catch {
             throw StalctlError(code: StalctlExit.unreachable, message: "cannot reach \(base.absoluteString): \(error.localizedDescription)")
         }
@@ -92,6 +97,19 @@ struct ManagementClient {
             throw StalctlError(code: StalctlExit.refused, message: message)
         }
         return json
+    }
+}
+
+/// The request already carries its credential, so a 401 challenge means the node refused
+/// it. FoundationNetworking waits forever for a replacement credential unless the challenge
+/// is cancelled; the flag lets the caller report the refusal instead of a cancellation.
+final class ExplicitCredentials: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    private(set) var challenged = false
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+                    completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+        challenged = true
+        completionHandler(.cancelAuthenticationChallenge, nil)
     }
 }
 

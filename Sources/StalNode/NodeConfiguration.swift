@@ -1,0 +1,171 @@
+import StalCore
+import TOMLKit
+
+/// Everything a node needs to start. `NodeConfiguration.embeddedDefaults` is what `stald`
+/// runs with when no file is given: loopback listeners on unprivileged ports and data under
+/// `./data` (or `$STAL_DATA`).
+public struct NodeConfiguration: Sendable, Equatable {
+    public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// Parses `host:port`, `[v6]:port` or a bare port (loopback).
+        public init?(_ text: String) {
+            if let p = Int(text) {
+                self.init(host: "127.0.0.1", port: p)
+                return
+            }
+            if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+                let host = String(text[text.index(after: text.startIndex)..<close])
+                let rest = text[text.index(after: close)...]
+                guard rest.hasPrefix(":"), let p = Int(rest.dropFirst()) else { return nil }
+                self.init(host: host, port: p)
+                return
+            }
+            guard let colon = text.lastIndex(of: ":"), let p = Int(text[text.index(after: colon)...]) else { return nil }
+            self.init(host: String(text[..<colon]), port: p)
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    public enum ListenerKind: String, Sendable, CaseIterable, Codable {
+        case smtp, submission, lmtp, imap, imaps, http
+    }
+
+    public var hostname: String
+    public var dataDirectory: String
+    /// A listener absent from the map is not started.
+    public var listeners: [ListenerKind: Endpoint]
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    public var limits: Limits
+
+    public init(hostname: String, dataDirectory: String, listeners: [ListenerKind: Endpoint],
+                tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, limits: Limits = .default) {
+        self.hostname = hostname
+        self.dataDirectory = dataDirectory
+        self.listeners = listeners
+        self.tlsCertificatePath = tlsCertificatePath
+        self.tlsKeyPath = tlsKeyPath
+        self.limits = limits
+    }
+
+    public static let defaultPorts: [ListenerKind: Int] = [
+        .smtp: 2525, .submission: 5870, .lmtp: 2424, .imap: 1143, .imaps: 1993, .http: 8080,
+    ]
+
+    public static func embeddedDefaults(dataDirectory: String) -> NodeConfiguration {
+        NodeConfiguration(
+            hostname: "localhost",
+            dataDirectory: dataDirectory,
+            listeners: defaultPorts.mapValues { Endpoint(host: "127.0.0.1", port: $0) })
+    }
+
+    /// Every listener on 127.0.0.1 with an ephemeral port, for tests.
+    public static func ephemeral(dataDirectory: String) -> NodeConfiguration {
+        NodeConfiguration(
+            hostname: "localhost",
+            dataDirectory: dataDirectory,
+            listeners: defaultPorts.mapValues { _ in Endpoint(host: "127.0.0.1", port: 0) })
+    }
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads a TOML file's text. Unknown keys are errors, so a typo never silently leaves a
+    /// default in place.
+    public static func parse(toml text: String, defaultDataDirectory: String) throws -> NodeConfiguration {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ParseError(description: "configuration line \(error.source.begin.line): \(error.description)")
+        }
+        var config = NodeConfiguration.embeddedDefaults(dataDirectory: defaultDataDirectory)
+        for key in table.keys {
+            switch key {
+            case "hostname":
+                config.hostname = try string(table, key)
+            case "data_dir":
+                config.dataDirectory = try string(table, key)
+            case "listeners":
+                guard let listeners = table[key]?.table else { throw ParseError(description: "[listeners] must be a table") }
+                for name in listeners.keys {
+                    guard let kind = ListenerKind(rawValue: name) else {
+                        throw ParseError(description: "unknown listener '\(name)' (known: \(ListenerKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    let value = try string(listeners, name)
+                    if value == "off" {
+                        config.listeners.removeValue(forKey: kind)
+                    } else if let endpoint = Endpoint(value) {
+                        config.listeners[kind] = endpoint
+                    } else {
+                        throw ParseError(description: "listener \(name): expected host:port or \"off\", got \(value)")
+                    }
+                }
+            case "tls":
+                guard let tls = table[key]?.table else { throw ParseError(description: "[tls] must be a table") }
+                for name in tls.keys {
+                    switch name {
+                    case "certificate": config.tlsCertificatePath = try string(tls, name)
+                    case "key": config.tlsKeyPath = try string(tls, name)
+                    default: throw ParseError(description: "unknown key tls.\(name)")
+                    }
+                }
+                if (config.tlsCertificatePath == nil) != (config.tlsKeyPath == nil) {
+                    throw ParseError(description: "tls.certificate and tls.key must be given together")
+                }
+            case "limits":
+                guard let limits = table[key]?.table else { throw ParseError(description: "[limits] must be a table") }
+                for name in limits.keys {
+                    guard let value = limits[name]?.int, value > 0 else {
+                        throw ParseError(description: "limits.\(name) must be a positive integer")
+                    }
+                    try config.limits.set(name, to: value)
+                }
+            default:
+                throw ParseError(description: "unknown configuration key '\(key)'")
+            }
+        }
+        return config
+    }
+
+    private static func string(_ table: TOMLTable, _ key: String) throws -> String {
+        guard let s = table[key]?.string else { throw ParseError(description: "\(key) must be a string") }
+        return s
+    }
+}
+
+extension Limits {
+    /// The configuration file's names for each limit.
+    static var settable: [String: WritableKeyPath<Limits, Int>] { [
+        "smtp_command_line_octets_max": \.smtpCommandLineOctetsMax,
+        "smtp_data_line_octets_max": \.smtpDataLineOctetsMax,
+        "smtp_message_octets_max": \.smtpMessageOctetsMax,
+        "smtp_recipients_max": \.smtpRecipientsMax,
+        "smtp_errors_before_disconnect": \.smtpErrorsBeforeDisconnect,
+        "imap_command_line_octets_max": \.imapCommandLineOctetsMax,
+        "imap_literal_octets_max": \.imapLiteralOctetsMax,
+        "imap_append_octets_max": \.imapAppendOctetsMax,
+        "imap_bad_commands_before_disconnect": \.imapBadCommandsBeforeDisconnect,
+        "mime_nesting_depth_max": \.mimeNestingDepthMax,
+        "mime_parts_max": \.mimePartsMax,
+        "mime_header_octets_max": \.mimeHeaderOctetsMax,
+        "auth_failures_before_slowdown": \.authFailuresBeforeSlowdown,
+        "auth_failures_before_block": \.authFailuresBeforeBlock,
+    ] }
+
+    mutating func set(_ name: String, to value: Int) throws {
+        guard let path = Self.settable[name] else {
+            throw NodeConfiguration.ParseError(description: "unknown limit '\(name)'")
+        }
+        self[keyPath: path] = value
+    }
+}

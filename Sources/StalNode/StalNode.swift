@@ -1,0 +1,180 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+import StalCore
+import StalDeterminism
+import StalDirectory
+import StalHTTP
+import StalMailStore
+import StalServerKit
+import StalStorage
+
+/// One running node: storage, directory and mail store opened from the data directory,
+/// and a listener per configured protocol. `start` returns once every listener is bound.
+public final class StalNode: Sendable {
+    public let configuration: NodeConfiguration
+    public let directory: Directory
+    public let mailStore: MailStore
+    /// The port each listener is bound to (differs from the configuration for port 0).
+    public let boundPorts: [NodeConfiguration.ListenerKind: Int]
+    /// Set only on the start that created the administrator, so it can be shown once.
+    public let bootstrapAdminPassword: String?
+    public let tls: TLSMaterial
+
+    private let group: MultiThreadedEventLoopGroup
+    private let listeners: [Listener]
+    private let httpTask: Task<Void, Error>?
+    private let httpShutdown: @Sendable () -> Void
+
+    public static let credentialFileName = "admin-credentials"
+
+    private init(configuration: NodeConfiguration, directory: Directory, mailStore: MailStore,
+                 boundPorts: [NodeConfiguration.ListenerKind: Int], bootstrapAdminPassword: String?, tls: TLSMaterial,
+                 group: MultiThreadedEventLoopGroup, listeners: [Listener], httpTask: Task<Void, Error>?,
+                 httpShutdown: @escaping @Sendable () -> Void) {
+        self.configuration = configuration
+        self.directory = directory
+        self.mailStore = mailStore
+        self.boundPorts = boundPorts
+        self.bootstrapAdminPassword = bootstrapAdminPassword
+        self.tls = tls
+        self.group = group
+        self.listeners = listeners
+        self.httpTask = httpTask
+        self.httpShutdown = httpShutdown
+    }
+
+    public struct Options: Sendable {
+        public var clock: any WallClock = SystemClock()
+        public var passwordHasher: PasswordHasher = .standard
+        public var eventLoopThreads = System.coreCount
+        public init() {}
+    }
+
+    public static func start(_ configuration: NodeConfiguration, options: Options = Options(),
+                             logger: Logger = Logger(label: "stald")) async throws -> StalNode {
+        let fm = FileManager.default
+        let data = configuration.dataDirectory
+        try fm.createDirectory(atPath: data, withIntermediateDirectories: true)
+        chmod(data, 0o700)
+
+        let tls: TLSMaterial
+        if let cert = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
+            tls = try TLSMaterial.load(certificatePath: cert, keyPath: key)
+        } else {
+            let now = Date(timeIntervalSince1970: TimeInterval(options.clock.now().secondsSinceEpoch))
+            tls = try TLSMaterial.loadOrCreateSelfSigned(directory: data + "/tls", hostnames: [configuration.hostname, "localhost"], now: now)
+        }
+        let tlsContext = try tls.makeServerContext()
+
+        let engine = try RocksDBEngine(path: data + "/db")
+        var storeOptions = MailStore.Options()
+        storeOptions.messageOctetsMax = configuration.limits.smtpMessageOctetsMax
+        let mailStore = try MailStore.local(engine: engine, blobs: try LocalBlobDirectory(root: data + "/blobs"),
+                                            clock: options.clock, random: SystemRandom(), options: storeOptions)
+        let directory = try Directory.local(engine: engine, mailStore: mailStore, clock: options.clock, random: SystemRandom(),
+                                            limits: configuration.limits, hasher: options.passwordHasher)
+
+        var bootstrapPassword: String?
+        if !directory.hasAdmin {
+            var random = SystemRandom()
+            let password = Self.generatePassword(using: &random)
+            try await directory.bootstrapAdmin(password: password)
+            bootstrapPassword = password
+        }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+        var listeners: [Listener] = []
+        var ports: [NodeConfiguration.ListenerKind: Int] = [:]
+        let services = ProtocolServices(configuration: configuration, directory: directory, mailStore: mailStore,
+                                        tlsContext: tlsContext, clock: options.clock, logger: logger)
+        do {
+            for kind in NodeConfiguration.ListenerKind.allCases where kind != .http {
+                guard let endpoint = configuration.listeners[kind] else { continue }
+                let listener = try await Listener.bind(
+                    .init(name: kind.rawValue, host: endpoint.host, port: endpoint.port,
+                          implicitTLS: kind == .imaps ? tlsContext : nil),
+                    group: group, logger: logger, configure: services.initializer(for: kind))
+                listeners.append(listener)
+                ports[kind] = listener.localPort
+            }
+        } catch {
+            for l in listeners { await l.shutdown() }
+            try? await group.shutdownGracefully()
+            throw error
+        }
+
+        var httpTask: Task<Void, Error>?
+        var httpShutdown: @Sendable () -> Void = {}
+        if let endpoint = configuration.listeners[.http] {
+            let (port, task, stop) = try await Self.startHTTP(endpoint: endpoint, directory: directory, group: group, logger: logger)
+            ports[.http] = port
+            httpTask = task
+            httpShutdown = stop
+        }
+
+        if let bootstrapPassword, let port = ports[.http] {
+            let host = configuration.listeners[.http]?.host ?? "127.0.0.1"
+            let urlHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+            try Self.writeCredentialFile(directory: data, url: "http://\(urlHost):\(port)", password: bootstrapPassword)
+        }
+
+        return StalNode(configuration: configuration, directory: directory, mailStore: mailStore, boundPorts: ports,
+                        bootstrapAdminPassword: bootstrapPassword, tls: tls, group: group, listeners: listeners,
+                        httpTask: httpTask, httpShutdown: httpShutdown)
+    }
+
+    private static func startHTTP(endpoint: NodeConfiguration.Endpoint, directory: Directory,
+                                  group: MultiThreadedEventLoopGroup, logger: Logger)
+        async throws -> (Int, Task<Void, Error>, @Sendable () -> Void) {
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: ManagementAPI(directory: directory).router(),
+            configuration: .init(address: .hostname(endpoint.host, port: endpoint.port), serverName: "stald"),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? endpoint.port)
+                portContinuation.finish()
+            },
+            eventLoopGroupProvider: .shared(group),
+            logger: logger)
+        let serviceGroup = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let task = Task { try await serviceGroup.run() }
+        var iterator = portStream.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            _ = try await task.value
+            throw StalError(.unavailable, "HTTP listener on \(endpoint) did not start")
+        }
+        return (port, task, { Task { await serviceGroup.triggerGracefulShutdown() } })
+    }
+
+    /// Stops accepting, closes sessions, flushes the shard logs.
+    public func shutdown() async {
+        httpShutdown()
+        _ = try? await httpTask?.value
+        for listener in listeners { await listener.shutdown() }
+        try? await group.shutdownGracefully()
+        directory.shutdown()
+        mailStore.shutdown()
+    }
+
+    static func generatePassword(using random: inout some RandomSource) -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        return String((0..<20).map { _ in alphabet[Int(random.next(below: UInt64(alphabet.count)))] })
+    }
+
+    static func writeCredentialFile(directory: String, url: String, password: String) throws {
+        let path = directory + "/" + credentialFileName
+        let text = "# Written once by stald at first start; stalctl reads it.\nurl = \(url)\nuser = \(Directory.adminName)\npassword = \(password)\n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw StalError(.storage, "cannot write \(path): errno \(errno)") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
+            throw StalError(.storage, "cannot write \(path): errno \(errno)")
+        }
+    }
+}
