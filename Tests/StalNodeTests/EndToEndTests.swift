@@ -175,6 +175,7 @@ import Testing
             SyncState *
 
             """
+        try FileManager.default.createDirectory(atPath: dir + "/mail", withIntermediateDirectories: true)
         try config.write(toFile: dir + "/mbsyncrc", atomically: true, encoding: .utf8)
         let first = try await runProcess("mbsync", ["-c", dir + "/mbsyncrc", "-a"])
         #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
