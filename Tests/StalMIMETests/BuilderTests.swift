@@ -77,3 +77,28 @@ import Testing
         #expect(!m.decodedText(of: 3).text.contains("secret body"))
     }
 }
+
+@Suite struct AutoReplyTests {
+    @Test func vacationReplyThreadsOntoOriginal() throws {
+        let original = MIMEMessage.parse(crlf("From: a@x\nSubject: Plans\nMessage-ID: <m2@x>\nReferences: <m1@x>\n\nhi\n"))
+        let reply = MessageBuilder.autoReply(
+            to: original, from: MailAddress(name: "Me", address: "me@y"), to: MailAddress(name: nil, address: "a@x"),
+            subject: nil, text: "Away until Monday.", date: BuilderTests.date, messageId: "r1@y")
+        let m = MIMEMessage.parse(reply.build(boundarySeed: 0))
+        #expect(m.text(named: "Subject") == "Auto: Plans")
+        #expect(m.text(named: "Auto-Submitted") == "auto-replied")
+        #expect(HeaderValue.messageIDs(m.rawValue(try #require(m.field(named: "References")))) == ["m1@x", "m2@x"])
+        #expect(ThreadKeys(message: m).baseSubject == "auto: plans")
+        #expect(m.decodedText(of: 0).text == "Away until Monday.")
+    }
+}
+
+@Suite struct IMAPStringTests {
+    @Test func nonUTF8HeaderBytesInStringRendering() {
+        let m = MIMEMessage.parse(Array("Subject: caf".utf8) + [0xE9] + Array("\r\n\r\nx".utf8))
+        // Exact bytes: the raw Latin-1 byte in a 4-byte literal.
+        #expect(m.imapEnvelopeBytes().starts(with: Array("(NIL {4}\r\ncaf".utf8) + [0xE9]))
+        // String form: converted first, so the literal counts the UTF-8 bytes.
+        #expect(m.imapEnvelope().hasPrefix("(NIL {5}\r\ncafé "))
+    }
+}
