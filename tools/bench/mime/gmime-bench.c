@@ -86,6 +86,8 @@ static long mode_decode(Msg *m) {
     return n;
 }
 
+static const char *corpus_name = "";
+
 static void measure(const char *name, Msg *msgs, int count, size_t total, double seconds, long (*fn)(Msg *)) {
     for (int i = 0; i < count; i++) sink += fn(&msgs[i]);
     int rounds = 0;
@@ -95,14 +97,15 @@ static void measure(const char *name, Msg *msgs, int count, size_t total, double
         rounds++;
     } while (now() - start < seconds);
     double mbps = (double)total * rounds / (now() - start) / 1e6;
-    printf("{\"name\":\"mime_parse\",\"parameters\":{\"library\":\"gmime-%d.%d.%d\",\"mode\":\"%s\",\"messages\":%d,\"corpus_bytes\":%zu,\"rounds\":%d},\"result\":%.1f,\"unit\":\"MB/s\"}\n",
-           gmime_major_version, gmime_minor_version, gmime_micro_version, name, count, total, rounds, mbps);
+    printf("{\"name\":\"mime_parse\",\"parameters\":{\"library\":\"gmime-%d.%d.%d\",\"mode\":\"%s\",\"corpus\":\"%s\",\"messages\":%d,\"corpus_bytes\":%zu,\"rounds\":%d},\"result\":%.1f,\"unit\":\"MB/s\"}\n",
+           gmime_major_version, gmime_minor_version, gmime_micro_version, name, corpus_name, count, total, rounds, mbps);
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: gmime-bench DIR [SECONDS]\n"); return 2; }
     double seconds = argc > 2 ? atof(argv[2]) : 3;
     g_mime_init();
+    corpus_name = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
     DIR *d = opendir(argv[1]);
     if (!d) { perror(argv[1]); return 1; }
     char *names[100000];

@@ -39,7 +39,7 @@ def decode(b):
             n += len(payload)
     return n
 
-def measure(name, corpus, seconds, fn):
+def measure(name, corpus, corpus_name, seconds, fn):
     total = sum(len(b) for b in corpus)
     for b in corpus:
         fn(b)
@@ -51,7 +51,7 @@ def measure(name, corpus, seconds, fn):
         if time.perf_counter() - start >= seconds:
             break
     mbps = total * rounds / (time.perf_counter() - start) / 1e6
-    print(json.dumps({"name": "mime_parse", "parameters": {"library": "python-email-" + sys.version.split()[0], "mode": name,
+    print(json.dumps({"name": "mime_parse", "parameters": {"library": "python-email-" + sys.version.split()[0], "mode": name, "corpus": corpus_name,
                       "messages": len(corpus), "corpus_bytes": total, "rounds": rounds},
                       "result": round(mbps, 1), "unit": "MB/s"}))
 
@@ -59,4 +59,4 @@ if __name__ == '__main__':
     corpus = load(sys.argv[1])
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 3
     for name, fn in (("headers", headers), ("structure", structure), ("decode", decode)):
-        measure(name, corpus, seconds, fn)
+        measure(name, corpus, os.path.basename(sys.argv[1].rstrip('/')), seconds, fn)

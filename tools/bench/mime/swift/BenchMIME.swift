@@ -72,8 +72,10 @@ struct Generator {
         String(decoding: QuotedPrintable.encode(Array(s.utf8)), as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
     }
 
-    mutating func message(_ i: Int) -> [UInt8] {
-        let kind = i % 10
+    /// `textOnly` leaves out the messages with base64 attachments (kinds 7 and 8).
+    mutating func message(_ i: Int, textOnly: Bool) -> [UInt8] {
+        var kind = i % 10
+        if textOnly, kind == 7 || kind == 8 { kind = kind == 7 ? 4 : 0 }
         let b = "----=_Part_\(i)_\(next() % 100000)"
         let b2 = "----=_Alt_\(i)_\(next() % 100000)"
         var text: String
@@ -175,7 +177,7 @@ func now() -> Double {
 }
 
 /// Results are summed and printed as `checksum` so the optimizer cannot drop the work.
-func measure(_ name: String, _ corpus: [[UInt8]], seconds: Double, _ body: ([UInt8]) -> Int) {
+func measure(_ name: String, _ corpus: [[UInt8]], corpusName: String, seconds: Double, _ body: ([UInt8]) -> Int) {
     var sink = 0
     let total = corpus.reduce(0) { $0 + $1.count }
     for m in corpus { sink &+= body(m) }  // warm-up pass
@@ -187,17 +189,18 @@ func measure(_ name: String, _ corpus: [[UInt8]], seconds: Double, _ body: ([UIn
     }
     let elapsed = now() - start
     let mbps = Double(total * rounds) / elapsed / 1e6
-    print(#"{"name":"mime_parse","parameters":{"library":"stal","mode":"\#(name)","messages":\#(corpus.count),"corpus_bytes":\#(total),"rounds":\#(rounds),"checksum":\#(sink & 0xFFFF)},"result":\#((mbps * 10).rounded() / 10),"unit":"MB/s"}"#)
+    print(#"{"name":"mime_parse","parameters":{"library":"stal","mode":"\#(name)","corpus":"\#(corpusName)","messages":\#(corpus.count),"corpus_bytes":\#(total),"rounds":\#(rounds),"checksum":\#(sink & 0xFFFF)},"result":\#((mbps * 10).rounded() / 10),"unit":"MB/s"}"#)
 }
 
 let args = CommandLine.arguments
 if args.count >= 3, args[1] == "generate" {
     let dir = args[2]
     let count = args.count >= 4 ? Int(args[3]) ?? 300 : 300
+    let textOnly = args.count >= 5 && args[4] == "text"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     var g = Generator(state: 20261125)
     for i in 0..<count {
-        let bytes = g.message(i)
+        let bytes = g.message(i, textOnly: textOnly)
         guard FileManager.default.createFile(atPath: dir + "/" + String(format: "%04d.eml", i), contents: Data(bytes)) else {
             FileHandle.standardError.write(Data("bench-mime: cannot write to \(dir)\n".utf8))
             exit(1)
@@ -206,7 +209,8 @@ if args.count >= 3, args[1] == "generate" {
 } else if args.count >= 3, args[1] == "run" {
     let corpus = loadCorpus(args[2])
     let seconds = args.count >= 4 ? Double(args[3]) ?? 3 : 3
-    measure("headers", corpus, seconds: seconds) { bytes in
+    let corpusName = URL(fileURLWithPath: args[2]).lastPathComponent
+    measure("headers", corpus, corpusName: corpusName, seconds: seconds) { bytes in
         let m = MIMEMessage.parseHeader(bytes)
         var n = m.root.headers.count
         n &+= m.text(named: "Subject")?.utf8.count ?? 0
@@ -214,13 +218,13 @@ if args.count >= 3, args[1] == "generate" {
         if let d = m.field(named: "Date") { n &+= HeaderValue.date(m.rawValue(d))?.day ?? 0 }
         return n
     }
-    measure("structure", corpus, seconds: seconds) { bytes in
+    measure("structure", corpus, corpusName: corpusName, seconds: seconds) { bytes in
         let m = MIMEMessage.parse(bytes)
         var n = 0
         for p in m.parts { n &+= p.contentType.subtype.utf8.count &+ p.end }
         return n
     }
-    measure("decode", corpus, seconds: seconds) { bytes in
+    measure("decode", corpus, corpusName: corpusName, seconds: seconds) { bytes in
         let m = MIMEMessage.parse(bytes)
         var n = 0
         for i in m.parts.indices where !m.parts[i].isMultipart {
@@ -229,6 +233,6 @@ if args.count >= 3, args[1] == "generate" {
         return n
     }
 } else {
-    FileHandle.standardError.write(Data("usage: bench-mime generate DIR [COUNT] | run DIR [SECONDS]\n".utf8))
+    FileHandle.standardError.write(Data("usage: bench-mime generate DIR [COUNT [text]] | run DIR [SECONDS]\n".utf8))
     exit(2)
 }
