@@ -177,7 +177,11 @@ func now() -> Double {
 }
 
 /// Results are summed and printed as `checksum` so the optimizer cannot drop the work.
+/// `bench-mime run DIR SECONDS MODE` measures one mode only (for profiling).
+let onlyMode = CommandLine.arguments.count >= 5 ? CommandLine.arguments[4] : nil
+
 func measure(_ name: String, _ corpus: [[UInt8]], corpusName: String, seconds: Double, _ body: ([UInt8]) -> Int) {
+    if let only = onlyMode, only != name { return }
     var sink = 0
     let total = corpus.reduce(0) { $0 + $1.count }
     for m in corpus { sink &+= body(m) }  // warm-up pass
@@ -233,6 +237,6 @@ if args.count >= 3, args[1] == "generate" {
         return n
     }
 } else {
-    FileHandle.standardError.write(Data("usage: bench-mime generate DIR [COUNT [text]] | run DIR [SECONDS]\n".utf8))
+    FileHandle.standardError.write(Data("usage: bench-mime generate DIR [COUNT [text]] | run DIR [SECONDS [MODE]]\n".utf8))
     exit(2)
 }
