@@ -118,3 +118,67 @@ import Testing
         #expect(text(m.section(path: [1], .mime))?.hasPrefix("From:") == true)
     }
 }
+
+@Suite struct IMAPEdgeCaseTests {
+    @Test func digestDefaultsAndExtensionFields() {
+        let m = MIMEMessage.parse(crlf("""
+        Content-Type: multipart/digest; boundary=d
+        Content-Language: en, de
+
+        --d
+
+        Subject: one
+
+        first
+        --d
+        Content-Type: text/plain
+        Content-Location: http://example.com/x
+        Content-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==
+        Content-ID: <c1@x>
+        Content-Description: a note
+
+        second
+        --d--
+        """))
+        #expect(m.parts[1].contentType.mimeType == "message/rfc822")
+        let bs = m.imapBodyStructure(extended: true)
+        #expect(bs.hasPrefix(#"(("message" "rfc822" NIL NIL NIL "7bit" 21 (NIL "one" NIL NIL NIL NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 5 1 NIL NIL NIL NIL) 3 NIL NIL NIL NIL)"#))
+        #expect(bs.contains(#"("text" "plain" NIL "<c1@x>" "a note" "7bit" 6 1 "Q2hlY2sgSW50ZWdyaXR5IQ==" NIL NIL "http://example.com/x")"#))
+        #expect(bs.hasSuffix(#" "digest" ("boundary" "d") NIL ("en" "de") NIL)"#))
+    }
+
+    @Test func messageGlobalIsParsedAndEncodedMessageIsNot() {
+        let global = MIMEMessage.parse(crlf("Content-Type: message/global\n\nSubject: caf\u{e9}\n\nx\n"))
+        #expect(global.parts.count == 2)
+        #expect(global.imapEnvelope(part: 1).hasPrefix("(NIL {5}\r\ncafé"))
+        let encoded = MIMEMessage.parse(crlf("Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nU3ViamVjdDogeA0KDQp5\n"))
+        #expect(encoded.parts.count == 1)
+        #expect(encoded.problems.map(\.kind) == [.encodedMessageNotParsed])
+        #expect(encoded.imapBodyStructure(extended: false).contains(#""base64" 22 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"#))
+        #expect(encoded.binarySection(path: [1]) == .bytes(Array("Subject: x\r\n\r\ny".utf8)))
+    }
+
+    @Test func foldedHeaderFieldsAndPartialRanges() throws {
+        let bytes = crlf("Subject: a\n  folded\nX-Other: 1\nFrom: f@x\n\n0123456789\n")
+        let m = MIMEMessage.parse(bytes)
+        #expect(text(m.section(path: [], .headerFields(["SUBJECT"]))) == "Subject: a\r\n  folded\r\n\r\n")
+        let range = try #require(m.sectionRange(path: [], .text))
+        #expect(String(decoding: bytes[range][(range.lowerBound + 2)..<(range.lowerBound + 5)], as: UTF8.self) == "234")
+        #expect(m.sectionRange(path: [], .headerFields(["x"])) == nil)
+        #expect(m.binarySection(path: [2]) == .noSuchPart)
+        let unknown = MIMEMessage.parse(crlf("Content-Transfer-Encoding: x-uuencode\n\nbegin\n"))
+        #expect(unknown.binarySection(path: [1]) == .unknownTransferEncoding)
+    }
+
+    @Test func envelopeQuotingAndRoutes() {
+        let m = MIMEMessage.parse(crlf(#"""
+        From: "A \"quoted\" \\ name" <@relay.example:user@example.com>
+        To: undisclosed-recipients:;
+        Subject: multi
+         line
+
+        x
+        """#))
+        #expect(m.imapEnvelope() == #"(NIL "multi line" (("A \"quoted\" \\ name" "@relay.example" "user" "example.com")) (("A \"quoted\" \\ name" "@relay.example" "user" "example.com")) (("A \"quoted\" \\ name" "@relay.example" "user" "example.com")) ((NIL NIL "undisclosed-recipients" NIL)(NIL NIL NIL NIL)) NIL NIL NIL NIL)"#)
+    }
+}
