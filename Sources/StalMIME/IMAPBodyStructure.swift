@@ -37,7 +37,12 @@ extension MIMEMessage {
         w.raw("(")
         w.string(ct.type.utf8); w.raw(" ")
         w.string(ct.subtype.utf8); w.raw(" ")
-        writeParameters(&w, ct.parameters); w.raw(" ")
+        var params = ct.parameters
+        // Like Dovecot: a text part without a charset is us-ascii (RFC 2045 §5.2), say so.
+        if ct.isText, !params.contains(where: { $0.name == "charset" }) {
+            params.insert(MIMEParameter(name: "charset", value: "us-ascii"), at: 0)
+        }
+        writeParameters(&w, params); w.raw(" ")
         w.nstring(fieldText("Content-ID", index)); w.raw(" ")
         w.nstring(fieldText("Content-Description", index)); w.raw(" ")
         w.string(p.transferEncoding.name.utf8); w.raw(" ")

@@ -12,7 +12,10 @@ public enum TransferEncoding: Sendable, Hashable {
         case "binary": self = .binary
         case "base64", "base-64": self = .base64
         case "quoted-printable", "quotedprintable", "qp": self = .quotedPrintable
-        case let other: self = .other(other)
+        case let other:
+            // A value that is not even a token (RFC 2045 §6.1) is treated as absent.
+            let tokenBytes = other.utf8.allSatisfy { $0 > 32 && $0 < 127 && !"()<>@,;:\\\"/[]?=".utf8.contains($0) }
+            self = tokenBytes ? .other(other) : .sevenBit
         }
     }
 
