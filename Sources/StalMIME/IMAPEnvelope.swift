@@ -44,7 +44,10 @@ extension MIMEMessage {
     }
 
     func writeAddresses(_ w: inout IMAPWriter, _ groups: [AddressGroup]) {
-        if groups.allSatisfy({ !$0.isGroup && $0.addresses.isEmpty }) { w.raw("NIL"); return }
+        if groups.allSatisfy({ !$0.isGroup && !$0.addresses.contains { $0.localPart != nil || $0.domain != nil } }) {
+            w.raw("NIL")
+            return
+        }
         w.raw("(")
         for g in groups {
             if g.isGroup {
@@ -52,7 +55,8 @@ extension MIMEMessage {
                 w.nstring(g.rawName ?? g.name ?? "")
                 w.raw(" NIL)")
             }
-            for a in g.addresses {
+            // A member that is only a comment (`group: (nobody) ;`) has no mailbox to show.
+            for a in g.addresses where a.localPart != nil || a.domain != nil {
                 w.raw("(")
                 w.nstring(a.rawName.map { Array($0.utf8) })
                 w.raw(" ")
