@@ -77,9 +77,10 @@ public enum HeaderValue {
                 if !inner.isEmpty { urls.append(String(decoding: inner, as: UTF8.self)) }
                 i = j + 1
             } else if bytes[i] == ASCII.openParen {
-                var s = StructuredScanner(Array(bytes[i...]))
+                var s = StructuredScanner(bytes)
+                s.position = i
                 _ = s.readComment()
-                i += max(s.position, 1)
+                i = max(s.position, i + 1)
             } else {
                 i += 1
             }

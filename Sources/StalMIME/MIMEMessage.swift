@@ -86,6 +86,27 @@ public struct MIMEMessage: Sendable {
         return (text.text, decoded.hadProblem || text.hadProblem)
     }
 
+    /// Problems that only show when bodies are decoded (the parse itself does not decode):
+    /// undecodable transfer encodings, unknown charsets, bytes that do not fit their charset.
+    public func decodingProblems() -> [MIMEProblem] {
+        var found: [MIMEProblem] = []
+        for i in parts.indices where parts[i].body == .leaf {
+            let p = parts[i]
+            let body = decodedBody(of: i)
+            if body.hadProblem {
+                found.append(MIMEProblem(.bodyDecodingProblem, offset: p.bodyStart, p.transferEncoding.name))
+            }
+            guard p.contentType.isText else { continue }
+            let label = p.contentType.parameter("charset")
+            if let label, !Charset.isKnown(label) {
+                found.append(MIMEProblem(.charsetProblem, offset: p.headerStart, "unknown charset \(label)"))
+            } else if Charset.decode(body.bytes, charset: label).hadProblem {
+                found.append(MIMEProblem(.charsetProblem, offset: p.bodyStart, "bytes invalid in \(label ?? "us-ascii")"))
+            }
+        }
+        return found
+    }
+
     /// Counts lines the way IMAP BODYSTRUCTURE does: line feeds, plus one for a final
     /// line without one.
     public func lineCount(_ range: Range<Int>) -> Int {

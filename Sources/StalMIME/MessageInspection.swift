@@ -18,7 +18,7 @@ public enum MessageInspection {
             ])),
             ("jmap", m.jmapEmail()),
             ("thread", threadJSON(ThreadKeys(message: m))),
-            ("problems", .array(m.problems.map {
+            ("problems", .array((m.problems + m.decodingProblems()).map {
                 .object([("kind", .string($0.kind.rawValue)), ("offset", .int($0.offset)), ("context", .string($0.context))])
             })),
         ])

@@ -120,6 +120,12 @@ import Testing
         #expect(m.jmapEmail()["preview"] == .string("Grüße aus Köln"))
     }
 
+    @Test func decodingProblemsAreReported() {
+        let m = MIMEMessage.parse(Array("Content-Type: text/plain; charset=bogus\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!!Y2Fm6Q==".utf8))
+        #expect(m.decodingProblems().map(\.kind) == [.bodyDecodingProblem, .charsetProblem])
+        #expect(MIMEMessage.parse(crlf("Content-Type: text/plain; charset=utf-8\n\nok\n")).decodingProblems().isEmpty)
+    }
+
     @Test func inspectionListsProblems() {
         let json = MessageInspection.json(for: Array("Content-Type: multipart/mixed\r\n\r\nx".utf8))
         #expect(json.contains("\"missingBoundaryParameter\""))

@@ -155,3 +155,15 @@ import Testing
         }
     }
 }
+
+@Suite struct HostileFieldTests {
+    @Test func manyCommentsAndUnterminatedWords() {
+        let parens = [UInt8](repeating: UInt8(ascii: "("), count: 200_000)
+        #expect(HeaderValue.urls(parens + Array("<http://x>".utf8)).isEmpty)
+        var words: [UInt8] = []
+        for _ in 0..<50_000 { words += Array("=?a?q?x".utf8) }
+        #expect(EncodedWords.decode(words).utf8.count == words.count)
+        let m = MIMEMessage.parse(Array("Subject: ".utf8) + words + Array("\r\nFrom: ".utf8) + parens + Array("\r\n\r\n".utf8))
+        PathologicalTests.renderAll(m)
+    }
+}
