@@ -132,3 +132,29 @@ import Testing
         #expect(json.contains("\"bodyStructure\""))
     }
 }
+
+@Suite struct JMAPEmailShapeTests {
+    @Test func emailObjectProperties() throws {
+        let m = MIMEMessage.parse(IMAPViewTests.nested)
+        let email = m.jmapEmail(blobId: { "B-\($0)" }, maxBodyValueBytes: 3)
+        guard case .object(let members) = email else { Issue.record("not an object"); return }
+        #expect(members.map(\.0) == ["messageId", "inReplyTo", "references", "sender", "from", "to", "cc", "bcc", "replyTo",
+                                     "subject", "sentAt", "hasAttachment", "preview", "headers", "bodyStructure", "textBody",
+                                     "htmlBody", "attachments", "bodyValues"])
+        #expect(email["from"] == .array([.object([("name", .null), ("email", .string("a@b.c"))])]))
+        #expect(email["sender"] == .null)
+        #expect(email["hasAttachment"] == .bool(true))
+        let structure = try #require(email["bodyStructure"])
+        #expect(structure["partId"] == .null)
+        #expect(structure["type"] == .string("multipart/mixed"))
+        guard case .array(let sub)? = structure["subParts"] else { Issue.record("no subParts"); return }
+        #expect(sub.map { $0["partId"] } == [.string("1"), .string("2"), .string("3")])
+        #expect(sub[2]["blobId"] == .string("B-3"))
+        #expect(sub[2]["name"] == .string("résumé.pdf"))
+        #expect(sub[2]["size"] == .int(5))
+        #expect(sub[1]["type"] == .string("message/rfc822"))
+        #expect(sub[1]["disposition"] == .string("attachment"))
+        #expect(email["bodyValues"]?["1"]?["value"] == .string("caf"))
+        #expect(email["bodyValues"]?["1"]?["isTruncated"] == .bool(true))
+    }
+}
