@@ -1,14 +1,14 @@
 extension MIMEMessage {
     /// BODYSTRUCTURE (`extended: true`) or BODY (`extended: false`), RFC 3501 §7.4.2 and
     /// RFC 9051 §7.5.2, of the whole message or of one part.
-    public func imapBodyStructure(extended: Bool, part: Int = 0) -> String {
-        var w = IMAPWriter(validUTF8: true)
+    public func imapBodyStructure(extended: Bool, part: Int = 0, utf8: Bool = false) -> String {
+        var w = IMAPWriter(validUTF8: true, utf8Quoted: utf8)
         writeBody(&w, part, extended: extended)
         return String(decoding: w.out, as: UTF8.self)
     }
 
-    public func imapBodyStructureBytes(extended: Bool, part: Int = 0) -> [UInt8] {
-        var w = IMAPWriter()
+    public func imapBodyStructureBytes(extended: Bool, part: Int = 0, utf8: Bool = false) -> [UInt8] {
+        var w = IMAPWriter(utf8Quoted: utf8)
         writeBody(&w, part, extended: extended)
         return w.out
     }

@@ -1,15 +1,16 @@
 extension MIMEMessage {
     /// ENVELOPE (RFC 3501 §7.4.2) of the message, or of the message inside a
     /// message/rfc822 part when `part` is that part's encapsulated root.
-    public func imapEnvelope(part: Int = 0) -> String {
-        var w = IMAPWriter(validUTF8: true)
+    /// `utf8`: the session is IMAP4rev2 or enabled UTF8=ACCEPT, so UTF-8 goes in quoted strings.
+    public func imapEnvelope(part: Int = 0, utf8: Bool = false) -> String {
+        var w = IMAPWriter(validUTF8: true, utf8Quoted: utf8)
         writeEnvelope(&w, part: part)
         return String(decoding: w.out, as: UTF8.self)
     }
 
     /// The exact wire bytes; header bytes that are not UTF-8 are sent unchanged in literals.
-    public func imapEnvelopeBytes(part: Int = 0) -> [UInt8] {
-        var w = IMAPWriter()
+    public func imapEnvelopeBytes(part: Int = 0, utf8: Bool = false) -> [UInt8] {
+        var w = IMAPWriter(utf8Quoted: utf8)
         writeEnvelope(&w, part: part)
         return w.out
     }

@@ -100,5 +100,8 @@ import Testing
         #expect(m.imapEnvelopeBytes().starts(with: Array("(NIL {4}\r\ncaf".utf8) + [0xE9]))
         // String form: converted first, so the literal counts the UTF-8 bytes.
         #expect(m.imapEnvelope().hasPrefix("(NIL {5}\r\ncafé "))
+        // With UTF8=ACCEPT valid UTF-8 is quoted; invalid bytes still need a literal.
+        #expect(MIMEMessage.parse(Array("Subject: café\r\n\r\n".utf8)).imapEnvelope(utf8: true).hasPrefix("(NIL \"café\" "))
+        #expect(m.imapEnvelopeBytes(utf8: true).starts(with: Array("(NIL {4}\r\n".utf8)))
     }
 }
