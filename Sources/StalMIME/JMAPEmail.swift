@@ -170,6 +170,27 @@ extension MIMEMessage {
         return ""
     }
 
+    /// The readable text of every text part (HTML converted), in document order, for
+    /// IMAP SEARCH BODY/TEXT and the search index. Stops after `maxBytes` of output.
+    public func bodyText(maxBytes: Int = 1 << 20) -> String {
+        var out = ""
+        for i in parts.indices where parts[i].body == .leaf && parts[i].contentType.isText {
+            if out.utf8.count >= maxBytes { break }
+            if case .other = parts[i].transferEncoding { continue }
+            var t = decodedText(of: i).text
+            if parts[i].contentType.subtype == "html" { t = HTMLText.text(t, maxOutputBytes: maxBytes) }
+            if !out.isEmpty { out += "\n" }
+            out += t
+        }
+        if out.utf8.count > maxBytes {
+            let utf8 = Array(out.utf8)
+            var cut = maxBytes
+            while cut > 0, utf8[cut] & 0xC0 == 0x80 { cut -= 1 }
+            out = String(decoding: utf8[..<cut], as: UTF8.self)
+        }
+        return out
+    }
+
     // MARK: Header forms
 
     /// `header:Name:form` for one field instance; `.null` when the form does not apply.

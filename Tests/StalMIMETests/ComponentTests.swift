@@ -120,6 +120,12 @@ import Testing
         #expect(m.jmapEmail()["preview"] == .string("Grüße aus Köln"))
     }
 
+    @Test func bodyTextForSearch() {
+        let m = MIMEMessage.parse(IMAPViewTests.nested)
+        #expect(m.bodyText() == "café\nplain\nhtml")
+        #expect(m.bodyText(maxBytes: 4) == "caf")
+    }
+
     @Test func decodingProblemsAreReported() {
         let m = MIMEMessage.parse(Array("Content-Type: text/plain; charset=bogus\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!!Y2Fm6Q==".utf8))
         #expect(m.decodingProblems().map(\.kind) == [.bodyDecodingProblem, .charsetProblem])
