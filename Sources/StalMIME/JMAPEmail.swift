@@ -198,7 +198,7 @@ extension MIMEMessage {
         let raw = rawValue(field)
         switch form {
         case .raw:
-            return .string(String(decoding: raw, as: UTF8.self))
+            return .string(String(decoding: rawValueWithoutLineEnd(field), as: UTF8.self))
         case .text:
             return .string(HeaderValue.text(raw))
         case .addresses:
@@ -245,7 +245,7 @@ extension MIMEMessage {
             ("blobId", .optional(p.partId.flatMap(blobId))),
             ("size", .int(p.size)),
             ("headers", .array(message.parts[p.part].headers.map {
-                .object([("name", .string($0.name)), ("value", .string(String(decoding: message.rawValue($0), as: UTF8.self)))])
+                .object([("name", .string($0.name)), ("value", .string(String(decoding: message.rawValueWithoutLineEnd($0), as: UTF8.self)))])
             })),
             ("name", .optional(p.name)),
             ("type", .string(p.type)),
@@ -287,7 +287,7 @@ extension MIMEMessage {
             ("hasAttachment", .bool(!lists.attachments.isEmpty)),
             ("preview", .string(jmapPreview())),
             ("headers", .array(root.headers.map {
-                .object([("name", .string($0.name)), ("value", .string(String(decoding: rawValue($0), as: UTF8.self)))])
+                .object([("name", .string($0.name)), ("value", .string(String(decoding: rawValueWithoutLineEnd($0), as: UTF8.self)))])
             })),
             ("bodyStructure", Self.json(jmapBodyStructure(), message: self, blobId: blobId)),
             ("textBody", .array(lists.textBody.map { Self.json($0, message: self, blobId: blobId) })),

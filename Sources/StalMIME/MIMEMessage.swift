@@ -56,6 +56,15 @@ public struct MIMEMessage: Sendable {
         bytes[field.valueStart..<field.end]
     }
 
+    /// The field body as written, without the line break that ends the field (JMAP
+    /// `asRaw` and the `headers` property, RFC 8621 §4.1.2.1).
+    public func rawValueWithoutLineEnd(_ field: MIMEHeaderField) -> ArraySlice<UInt8> {
+        var end = field.end
+        if end > field.valueStart, bytes[end - 1] == ASCII.lf { end -= 1 }
+        if end > field.valueStart, bytes[end - 1] == ASCII.cr { end -= 1 }
+        return bytes[field.valueStart..<end]
+    }
+
     /// The field body unfolded, without the final line break, leading blanks kept.
     public func unfoldedValue(_ field: MIMEHeaderField) -> [UInt8] {
         ASCII.unfolded(bytes[field.valueStart..<field.end])
