@@ -61,6 +61,10 @@ import Testing
         #expect(a == [MailAddress(name: "Jörg", address: "jörg@bücher.example", rawName: "Jörg", localPart: "jörg", domain: "bücher.example")])
     }
 
+    @Test func textDropsControlCharacters() {
+        #expect(HeaderValue.text(Array(" =?utf-8?q?a=00b=07c?= d\r\n".utf8)) == "abc d")
+    }
+
     @Test func brokenDates() {
         #expect(HeaderValue.date(Array("Mon Jan  5 12:00:00 2024".utf8)) == CivilDateTime(year: 2024, month: 1, day: 5, hour: 12, minute: 0, second: 0))
         #expect(HeaderValue.date(Array("2024-01-02T03:04:05+02:00".utf8)) == CivilDateTime(year: 2024, month: 1, day: 2, hour: 3, minute: 4, second: 5, utcOffsetMinutes: 120))
