@@ -41,6 +41,22 @@ public struct MIMEMessage: Sendable {
 
     public var root: MIMEPart { parts[0] }
 
+    /// The bytes with every bare CR or LF turned into CRLF, for storing messages that
+    /// arrived with Unix line ends: IMAP sizes, line counts and DKIM assume CRLF.
+    /// Returns the input unchanged when it already uses CRLF throughout.
+    public static func canonicalLineEnds(_ bytes: [UInt8]) -> [UInt8] {
+        var clean = true
+        bytes.withUnsafeBufferPointer { b in
+            var i = 0
+            while i < b.count {
+                if b[i] == ASCII.lf && (i == 0 || b[i - 1] != ASCII.cr) { clean = false; break }
+                if b[i] == ASCII.cr && (i + 1 == b.count || b[i + 1] != ASCII.lf) { clean = false; break }
+                i += 1
+            }
+        }
+        return clean ? bytes : MessageBuilder.crlfNormalized(bytes)
+    }
+
     // MARK: Header access
 
     public func fields(named name: String, in part: Int = 0) -> [MIMEHeaderField] {

@@ -124,6 +124,12 @@ import Testing
         #expect(m.jmapEmail()["preview"] == .string("Grüße aus Köln"))
     }
 
+    @Test func canonicalLineEnds() {
+        #expect(MIMEMessage.canonicalLineEnds(Array("a\nb\r\nc\rd".utf8)) == Array("a\r\nb\r\nc\r\nd".utf8))
+        let clean = Array("a\r\nb\r\n".utf8)
+        #expect(MIMEMessage.canonicalLineEnds(clean) == clean)
+    }
+
     @Test func bodyTextForSearch() {
         let m = MIMEMessage.parse(IMAPViewTests.nested)
         #expect(m.bodyText() == "café\nplain\nhtml")
