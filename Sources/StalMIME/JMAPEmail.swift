@@ -51,8 +51,9 @@ extension MIMEMessage {
             HeaderValue.phraseList(rawValue($0)).flatMap { $0.split(separator: " ").map(String.init) }
         }
         var sub: [JMAPBodyPart]? = nil
-        var size = 0
+        var size = p.bodyRange.count
         if case .multipart(let children) = p.body {
+            // A multipart has no transfer encoding of its own; its size is its raw body.
             sub = children.map { jmapBodyStructure(part: $0) }
         } else {
             size = decodedSize(part)
