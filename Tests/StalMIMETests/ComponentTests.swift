@@ -61,6 +61,16 @@ import Testing
         #expect(a == [MailAddress(name: "Jörg", address: "jörg@bücher.example", rawName: "Jörg", localPart: "jörg", domain: "bücher.example")])
     }
 
+    @Test func punycodeDomains() {
+        #expect(IDNA.unicodeDomain("xn--bcher-kva.example") == "bücher.example")
+        #expect(IDNA.unicodeDomain("mail.XN--WGV71A119E.jp") == "mail.日本語.jp")
+        #expect(IDNA.unicodeDomain("xn--!!!.example") == "xn--!!!.example")
+        #expect(IDNA.unicodeDomain("plain.example") == "plain.example")
+        let a = AddressParser.addresses(Array("User <u@xn--mnchen-3ya.de>".utf8))
+        #expect(a.first?.unicodeDomain == "münchen.de")
+        #expect(a.first?.address == "u@xn--mnchen-3ya.de")
+    }
+
     @Test func textDropsControlCharacters() {
         #expect(HeaderValue.text(Array(" =?utf-8?q?a=00b=07c?= d\r\n".utf8)) == "abc d")
     }
