@@ -25,6 +25,8 @@ struct MIMEParser {
     var boundaries: [[UInt8]] = []
     var partsLimitReported = false
     var headerOnly = false
+    var fieldsTotal = 0
+    var fieldsTotalReported = false
     var depthLimitReported = false
 
     init(_ buf: UnsafeBufferPointer<UInt8>, base: UnsafePointer<UInt8>, limits: MIMELimits) {
@@ -155,7 +157,14 @@ struct MIMEParser {
                 if fields.count >= limits.headerFieldsMax {
                     recording = false
                     problem(.tooManyHeaderFields, p, "more than \(limits.headerFieldsMax) fields; rest skipped")
+                } else if fieldsTotal >= limits.headerFieldsTotalMax {
+                    recording = false
+                    if !fieldsTotalReported {
+                        fieldsTotalReported = true
+                        problem(.tooManyHeaderFields, p, "more than \(limits.headerFieldsTotalMax) fields in the message; rest skipped")
+                    }
                 } else {
+                    fieldsTotal += 1
                     let name = String(decoding: UnsafeBufferPointer(rebasing: buf[p..<nameEnd]), as: UTF8.self)
                     open = (name, p, colon + 1)
                 }
