@@ -101,8 +101,9 @@ public struct ContentType: Sendable, Hashable {
                 }
             }
             guard !name.isEmpty, quoted || !value.isEmpty else { continue }
-            // Bound the work an attacker can cause with thousands of sections.
-            if entries.count >= 1000 { break }
+            // Real fields carry a handful of parameters (a long RFC 2231 filename a few
+            // dozen sections); the cap bounds memory at 10,000 parts × 128 × ~32 bytes.
+            if entries.count >= 128 { break }
             entries.append((name, value, quoted))
         }
         if !entries.contains(where: { $0.name.contains(UInt8(ascii: "*")) }) {
