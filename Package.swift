@@ -104,6 +104,7 @@ let package = Package(
         .executableTarget(name: "stal-sim", dependencies: ["StalSimulator"], path: "tools/stal-sim"),
         .executableTarget(name: "stal-mime-inspect", dependencies: ["StalMIME"], path: "tools/mime-inspect"),
         .executableTarget(name: "fuzz-mime", dependencies: ["StalMIME"], path: "tools/fuzz/mime"),
+        .executableTarget(name: "bench-mime", dependencies: ["StalMIME"], path: "tools/bench/mime/swift"),
 
         // Benchmarks
         .executableTarget(name: "bench-erasure", dependencies: ["StalErasure", "StalBlobStore", "StalDeterminism", "CISAL"],

@@ -68,9 +68,7 @@ public struct ContentType: Sendable, Hashable {
     }
 
     static func parseParameters(_ s: inout StructuredScanner) -> [MIMEParameter] {
-        var order: [String] = []
-        var sections: [String: [Section]] = [:]
-        var sectionCount = 0
+        var entries: [(name: [UInt8], value: [UInt8], quoted: Bool)] = []
         while !s.atEnd {
             s.skipCFWS()
             if s.peek == ASCII.semicolon { s.advance(); continue }
@@ -103,9 +101,25 @@ public struct ContentType: Sendable, Hashable {
                 }
             }
             guard !name.isEmpty, quoted || !value.isEmpty else { continue }
-            // Bound the work an attacker can cause with thousands of sections.
-            sectionCount += 1
-            if sectionCount > 1000 { break }
+            // Real fields carry a handful of parameters (a long RFC 2231 filename a few
+            // dozen sections); the cap bounds memory at 10,000 parts × 128 × ~32 bytes.
+            if entries.count >= 128 { break }
+            entries.append((name, value, quoted))
+        }
+        if !entries.contains(where: { $0.name.contains(UInt8(ascii: "*")) }) {
+            // The common case: no RFC 2231 sections; the first of duplicate names wins.
+            var result: [MIMEParameter] = []
+            result.reserveCapacity(entries.count)
+            for e in entries {
+                let key = lowercase(e.name)
+                if result.contains(where: { $0.name == key }) { continue }
+                result.append(MIMEParameter(name: key, value: plainValue(e.value)))
+            }
+            return result
+        }
+        var order: [String] = []
+        var sections: [String: [Section]] = [:]
+        for (name, value, quoted) in entries {
             var base = name.map(ASCII.lower)
             var extended = false
             var index = 0
@@ -118,16 +132,12 @@ public struct ContentType: Sendable, Hashable {
                 guard !digits.isEmpty, digits.count <= 6, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { continue }
                 index = digits.reduce(0) { $0 * 10 + Int($1 - 48) }
                 base = Array(base[..<star])
-                guard !base.isEmpty else { continue }
             }
             guard !base.isEmpty else { continue }
             let key = String(decoding: base, as: UTF8.self)
             if sections[key] == nil { order.append(key) }
-            if extended, !quoted || value.contains(UInt8(ascii: "'")) || value.contains(UInt8(ascii: "%")) {
-                sections[key, default: []].append(Section(index: index, extended: true, raw: value))
-            } else {
-                sections[key, default: []].append(Section(index: index, extended: false, raw: value))
-            }
+            let isExtended = extended && (!quoted || value.contains(UInt8(ascii: "'")) || value.contains(UInt8(ascii: "%")))
+            sections[key, default: []].append(Section(index: index, extended: isExtended, raw: value))
         }
         var result: [MIMEParameter] = []
         for key in order {
@@ -163,6 +173,11 @@ public struct ContentType: Sendable, Hashable {
             result.append(MIMEParameter(name: key, value: text))
         }
         return result
+    }
+
+    static func plainValue(_ value: [UInt8]) -> String {
+        if EncodedWords.containsWordStart(value) { return EncodedWords.decode(value) }
+        return Charset.decode(value, charset: "utf-8").text
     }
 
     static func percentDecoded(_ raw: ArraySlice<UInt8>) -> [UInt8] {

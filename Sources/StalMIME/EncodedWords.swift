@@ -96,7 +96,15 @@ public enum EncodedWords {
         var j = textStart
         while j + 1 < b.count {
             if b[j] == ASCII.question && b[j + 1] == ASCII.equals { break }
-            if j - textStart > 4096 { return nil }
+            // RFC 2047 caps a word at 75 characters; allow long ones, but bound the
+            // rescan a run of unterminated word starts can cause.
+            if j - textStart > 1024 { return nil }
+            // Neither B nor Q text can contain "=?" (other than base64 padding before "?="):
+            // a new word starts there, so this one is unterminated, and the scan stays
+            // linear over runs of broken words.
+            if b[j] == ASCII.equals && b[j + 1] == ASCII.question && !(j + 2 < b.count && b[j + 2] == ASCII.equals) {
+                return nil
+            }
             j += 1
         }
         guard j + 1 < b.count else { return nil }

@@ -4,8 +4,13 @@ import StalCore
 public enum HeaderValue {
     /// An unstructured field (RFC 5322 §3.2.5) as text: unfolded, encoded words decoded,
     /// outer whitespace trimmed (JMAP `asText`).
+    /// NUL and other control characters are dropped (RFC 8621 §4.1.2.2).
     public static func text<C: Collection>(_ raw: C) -> String where C.Element == UInt8 {
-        ASCII.trimmedString(EncodedWords.decode(raw))
+        let decoded = EncodedWords.decode(raw)
+        guard decoded.utf8.contains(where: { ($0 < 0x20 && $0 != ASCII.tab) || $0 == 0x7F }) else {
+            return ASCII.trimmedString(decoded)
+        }
+        return ASCII.trimmedString(String(decoding: decoded.utf8.filter { !(($0 < 0x20 && $0 != ASCII.tab) || $0 == 0x7F) }, as: UTF8.self))
     }
 
     /// Message-ID, In-Reply-To, References (RFC 5322 §3.6.4): ids without angle brackets.
@@ -77,9 +82,10 @@ public enum HeaderValue {
                 if !inner.isEmpty { urls.append(String(decoding: inner, as: UTF8.self)) }
                 i = j + 1
             } else if bytes[i] == ASCII.openParen {
-                var s = StructuredScanner(Array(bytes[i...]))
+                var s = StructuredScanner(bytes)
+                s.position = i
                 _ = s.readComment()
-                i += max(s.position, 1)
+                i = max(s.position, i + 1)
             } else {
                 i += 1
             }

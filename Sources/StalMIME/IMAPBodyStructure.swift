@@ -1,12 +1,14 @@
 extension MIMEMessage {
     /// BODYSTRUCTURE (`extended: true`) or BODY (`extended: false`), RFC 3501 §7.4.2 and
     /// RFC 9051 §7.5.2, of the whole message or of one part.
-    public func imapBodyStructure(extended: Bool, part: Int = 0) -> String {
-        String(decoding: imapBodyStructureBytes(extended: extended, part: part), as: UTF8.self)
+    public func imapBodyStructure(extended: Bool, part: Int = 0, utf8: Bool = false) -> String {
+        var w = IMAPWriter(validUTF8: true, utf8Quoted: utf8)
+        writeBody(&w, part, extended: extended)
+        return String(decoding: w.out, as: UTF8.self)
     }
 
-    public func imapBodyStructureBytes(extended: Bool, part: Int = 0) -> [UInt8] {
-        var w = IMAPWriter()
+    public func imapBodyStructureBytes(extended: Bool, part: Int = 0, utf8: Bool = false) -> [UInt8] {
+        var w = IMAPWriter(utf8Quoted: utf8)
         writeBody(&w, part, extended: extended)
         return w.out
     }
@@ -35,7 +37,12 @@ extension MIMEMessage {
         w.raw("(")
         w.string(ct.type.utf8); w.raw(" ")
         w.string(ct.subtype.utf8); w.raw(" ")
-        writeParameters(&w, ct.parameters); w.raw(" ")
+        var params = ct.parameters
+        // Like Dovecot: a text part without a charset is us-ascii (RFC 2045 §5.2), say so.
+        if ct.isText, !params.contains(where: { $0.name == "charset" }) {
+            params.insert(MIMEParameter(name: "charset", value: "us-ascii"), at: 0)
+        }
+        writeParameters(&w, params); w.raw(" ")
         w.nstring(fieldText("Content-ID", index)); w.raw(" ")
         w.nstring(fieldText("Content-Description", index)); w.raw(" ")
         w.string(p.transferEncoding.name.utf8); w.raw(" ")

@@ -1,13 +1,16 @@
 extension MIMEMessage {
     /// ENVELOPE (RFC 3501 §7.4.2) of the message, or of the message inside a
     /// message/rfc822 part when `part` is that part's encapsulated root.
-    public func imapEnvelope(part: Int = 0) -> String {
-        String(decoding: imapEnvelopeBytes(part: part), as: UTF8.self)
+    /// `utf8`: the session is IMAP4rev2 or enabled UTF8=ACCEPT, so UTF-8 goes in quoted strings.
+    public func imapEnvelope(part: Int = 0, utf8: Bool = false) -> String {
+        var w = IMAPWriter(validUTF8: true, utf8Quoted: utf8)
+        writeEnvelope(&w, part: part)
+        return String(decoding: w.out, as: UTF8.self)
     }
 
     /// The exact wire bytes; header bytes that are not UTF-8 are sent unchanged in literals.
-    public func imapEnvelopeBytes(part: Int = 0) -> [UInt8] {
-        var w = IMAPWriter()
+    public func imapEnvelopeBytes(part: Int = 0, utf8: Bool = false) -> [UInt8] {
+        var w = IMAPWriter(utf8Quoted: utf8)
         writeEnvelope(&w, part: part)
         return w.out
     }
@@ -42,7 +45,10 @@ extension MIMEMessage {
     }
 
     func writeAddresses(_ w: inout IMAPWriter, _ groups: [AddressGroup]) {
-        if groups.allSatisfy({ !$0.isGroup && $0.addresses.isEmpty }) { w.raw("NIL"); return }
+        if groups.allSatisfy({ !$0.isGroup && !$0.addresses.contains { $0.localPart != nil || $0.domain != nil } }) {
+            w.raw("NIL")
+            return
+        }
         w.raw("(")
         for g in groups {
             if g.isGroup {
@@ -50,7 +56,8 @@ extension MIMEMessage {
                 w.nstring(g.rawName ?? g.name ?? "")
                 w.raw(" NIL)")
             }
-            for a in g.addresses {
+            // A member that is only a comment (`group: (nobody) ;`) has no mailbox to show.
+            for a in g.addresses where a.localPart != nil || a.domain != nil {
                 w.raw("(")
                 w.nstring(a.rawName.map { Array($0.utf8) })
                 w.raw(" ")

@@ -51,8 +51,9 @@ extension MIMEMessage {
             HeaderValue.phraseList(rawValue($0)).flatMap { $0.split(separator: " ").map(String.init) }
         }
         var sub: [JMAPBodyPart]? = nil
-        var size = 0
+        var size = p.bodyRange.count
         if case .multipart(let children) = p.body {
+            // A multipart has no transfer encoding of its own; its size is its raw body.
             sub = children.map { jmapBodyStructure(part: $0) }
         } else {
             size = decodedSize(part)
@@ -170,6 +171,27 @@ extension MIMEMessage {
         return ""
     }
 
+    /// The readable text of every text part (HTML converted), in document order, for
+    /// IMAP SEARCH BODY/TEXT and the search index. Stops after `maxBytes` of output.
+    public func bodyText(maxBytes: Int = 1 << 20) -> String {
+        var out = ""
+        for i in parts.indices where parts[i].body == .leaf && parts[i].contentType.isText {
+            if out.utf8.count >= maxBytes { break }
+            if case .other = parts[i].transferEncoding { continue }
+            var t = decodedText(of: i).text
+            if parts[i].contentType.subtype == "html" { t = HTMLText.text(t, maxOutputBytes: maxBytes) }
+            if !out.isEmpty { out += "\n" }
+            out += t
+        }
+        if out.utf8.count > maxBytes {
+            let utf8 = Array(out.utf8)
+            var cut = maxBytes
+            while cut > 0, utf8[cut] & 0xC0 == 0x80 { cut -= 1 }
+            out = String(decoding: utf8[..<cut], as: UTF8.self)
+        }
+        return out
+    }
+
     // MARK: Header forms
 
     /// `header:Name:form` for one field instance; `.null` when the form does not apply.
@@ -177,7 +199,7 @@ extension MIMEMessage {
         let raw = rawValue(field)
         switch form {
         case .raw:
-            return .string(String(decoding: raw, as: UTF8.self))
+            return .string(String(decoding: rawValueWithoutLineEnd(field), as: UTF8.self))
         case .text:
             return .string(HeaderValue.text(raw))
         case .addresses:
@@ -224,7 +246,7 @@ extension MIMEMessage {
             ("blobId", .optional(p.partId.flatMap(blobId))),
             ("size", .int(p.size)),
             ("headers", .array(message.parts[p.part].headers.map {
-                .object([("name", .string($0.name)), ("value", .string(String(decoding: message.rawValue($0), as: UTF8.self)))])
+                .object([("name", .string($0.name)), ("value", .string(String(decoding: message.rawValueWithoutLineEnd($0), as: UTF8.self)))])
             })),
             ("name", .optional(p.name)),
             ("type", .string(p.type)),
@@ -266,7 +288,7 @@ extension MIMEMessage {
             ("hasAttachment", .bool(!lists.attachments.isEmpty)),
             ("preview", .string(jmapPreview())),
             ("headers", .array(root.headers.map {
-                .object([("name", .string($0.name)), ("value", .string(String(decoding: rawValue($0), as: UTF8.self)))])
+                .object([("name", .string($0.name)), ("value", .string(String(decoding: rawValueWithoutLineEnd($0), as: UTF8.self)))])
             })),
             ("bodyStructure", Self.json(jmapBodyStructure(), message: self, blobId: blobId)),
             ("textBody", .array(lists.textBody.map { Self.json($0, message: self, blobId: blobId) })),

@@ -11,17 +11,23 @@ public struct MIMELimits: Sendable, Hashable {
     public var headerOctetsMax: Int
     /// Fields kept per header block.
     public var headerFieldsMax: Int
+    /// Fields kept in the whole message. A field record is ~40 bytes while the shortest
+    /// field is 3 (`a:` LF), so without this cap a 50 MB message of tiny fields spread
+    /// over many parts could cost 13 times its size.
+    public var headerFieldsTotalMax: Int
 
     public init(nestingDepthMax: Int = Limits.default.mimeNestingDepthMax,
                 partsMax: Int = Limits.default.mimePartsMax,
                 headerOctetsMax: Int = Limits.default.mimeHeaderOctetsMax,
-                headerFieldsMax: Int = 10_000) {
+                headerFieldsMax: Int = 10_000,
+                headerFieldsTotalMax: Int = 100_000) {
         // The parser recurses once per nesting level; the clamp keeps a misconfiguration
         // from turning into a stack overflow.
         self.nestingDepthMax = min(max(nestingDepthMax, 1), 512)
         self.partsMax = max(partsMax, 1)
         self.headerOctetsMax = max(headerOctetsMax, 1)
         self.headerFieldsMax = max(headerFieldsMax, 1)
+        self.headerFieldsTotalMax = max(headerFieldsTotalMax, 1)
     }
 
     public init(_ limits: Limits) {

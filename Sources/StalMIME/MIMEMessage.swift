@@ -11,7 +11,17 @@ public struct MIMEMessage: Sendable {
         MIMEMessage(bytes: bytes, limits: limits)
     }
 
+    /// Parses only the top-level header; the body stays one opaque leaf. For callers that
+    /// need fields alone (SMTP checks, header-only search, Sieve header tests).
+    public static func parseHeader(_ bytes: [UInt8], limits: MIMELimits = .default) -> MIMEMessage {
+        MIMEMessage(bytes: bytes, limits: limits, headerOnly: true)
+    }
+
     public init(bytes: [UInt8], limits: MIMELimits = .default) {
+        self.init(bytes: bytes, limits: limits, headerOnly: false)
+    }
+
+    init(bytes: [UInt8], limits: MIMELimits, headerOnly: Bool) {
         self.bytes = bytes
         self.limits = limits
         var parsed: (parts: [MIMEPart], problems: [MIMEProblem]) = ([], [])
@@ -20,6 +30,7 @@ public struct MIMEMessage: Sendable {
             empty.withUnsafeBufferPointer { fallback in
                 let base = buf.baseAddress ?? fallback.baseAddress!
                 var parser = MIMEParser(buf, base: base, limits: limits)
+                parser.headerOnly = headerOnly
                 _ = parser.parseEntity(start: 0, depth: 0, parent: nil, defaultType: .textPlain)
                 parsed = (parser.parts, parser.problems)
             }
@@ -29,6 +40,22 @@ public struct MIMEMessage: Sendable {
     }
 
     public var root: MIMEPart { parts[0] }
+
+    /// The bytes with every bare CR or LF turned into CRLF, for storing messages that
+    /// arrived with Unix line ends: IMAP sizes, line counts and DKIM assume CRLF.
+    /// Returns the input unchanged when it already uses CRLF throughout.
+    public static func canonicalLineEnds(_ bytes: [UInt8]) -> [UInt8] {
+        var clean = true
+        bytes.withUnsafeBufferPointer { b in
+            var i = 0
+            while i < b.count {
+                if b[i] == ASCII.lf && (i == 0 || b[i - 1] != ASCII.cr) { clean = false; break }
+                if b[i] == ASCII.cr && (i + 1 == b.count || b[i + 1] != ASCII.lf) { clean = false; break }
+                i += 1
+            }
+        }
+        return clean ? bytes : MessageBuilder.crlfNormalized(bytes)
+    }
 
     // MARK: Header access
 
@@ -43,6 +70,15 @@ public struct MIMEMessage: Sendable {
     /// The field body exactly as written: after the colon, folding and final line break included.
     public func rawValue(_ field: MIMEHeaderField) -> ArraySlice<UInt8> {
         bytes[field.valueStart..<field.end]
+    }
+
+    /// The field body as written, without the line break that ends the field (JMAP
+    /// `asRaw` and the `headers` property, RFC 8621 §4.1.2.1).
+    public func rawValueWithoutLineEnd(_ field: MIMEHeaderField) -> ArraySlice<UInt8> {
+        var end = field.end
+        if end > field.valueStart, bytes[end - 1] == ASCII.lf { end -= 1 }
+        if end > field.valueStart, bytes[end - 1] == ASCII.cr { end -= 1 }
+        return bytes[field.valueStart..<end]
     }
 
     /// The field body unfolded, without the final line break, leading blanks kept.
@@ -73,6 +109,27 @@ public struct MIMEMessage: Sendable {
         let charset = parts[part].contentType.parameter("charset")
         let text = Charset.decode(decoded.bytes, charset: charset)
         return (text.text, decoded.hadProblem || text.hadProblem)
+    }
+
+    /// Problems that only show when bodies are decoded (the parse itself does not decode):
+    /// undecodable transfer encodings, unknown charsets, bytes that do not fit their charset.
+    public func decodingProblems() -> [MIMEProblem] {
+        var found: [MIMEProblem] = []
+        for i in parts.indices where parts[i].body == .leaf {
+            let p = parts[i]
+            let body = decodedBody(of: i)
+            if body.hadProblem {
+                found.append(MIMEProblem(.bodyDecodingProblem, offset: p.bodyStart, p.transferEncoding.name))
+            }
+            guard p.contentType.isText else { continue }
+            let label = p.contentType.parameter("charset")
+            if let label, !Charset.isKnown(label) {
+                found.append(MIMEProblem(.charsetProblem, offset: p.headerStart, "unknown charset \(label)"))
+            } else if Charset.decode(body.bytes, charset: label).hadProblem {
+                found.append(MIMEProblem(.charsetProblem, offset: p.bodyStart, "bytes invalid in \(label ?? "us-ascii")"))
+            }
+        }
+        return found
     }
 
     /// Counts lines the way IMAP BODYSTRUCTURE does: line feeds, plus one for a final

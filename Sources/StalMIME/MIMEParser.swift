@@ -24,6 +24,9 @@ struct MIMEParser {
     /// Each entry is `--` followed by the boundary.
     var boundaries: [[UInt8]] = []
     var partsLimitReported = false
+    var headerOnly = false
+    var fieldsTotal = 0
+    var fieldsTotalReported = false
     var depthLimitReported = false
 
     init(_ buf: UnsafeBufferPointer<UInt8>, base: UnsafePointer<UInt8>, limits: MIMELimits) {
@@ -154,7 +157,14 @@ struct MIMEParser {
                 if fields.count >= limits.headerFieldsMax {
                     recording = false
                     problem(.tooManyHeaderFields, p, "more than \(limits.headerFieldsMax) fields; rest skipped")
+                } else if fieldsTotal >= limits.headerFieldsTotalMax {
+                    recording = false
+                    if !fieldsTotalReported {
+                        fieldsTotalReported = true
+                        problem(.tooManyHeaderFields, p, "more than \(limits.headerFieldsTotalMax) fields in the message; rest skipped")
+                    }
                 } else {
+                    fieldsTotal += 1
                     let name = String(decoding: UnsafeBufferPointer(rebasing: buf[p..<nameEnd]), as: UTF8.self)
                     open = (name, p, colon + 1)
                 }
@@ -204,6 +214,10 @@ struct MIMEParser {
             return (index, hit)
         }
         let bodyStart = header.bodyStart
+        if headerOnly {
+            parts[index].end = count
+            return (index, nil)
+        }
         if contentType.isMultipart {
             let boundary = contentType.parameter("boundary") ?? ""
             if boundary.isEmpty || boundary.utf8.count > 998 {

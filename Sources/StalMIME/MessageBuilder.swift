@@ -227,6 +227,27 @@ public struct MessageBuilder: Sendable {
     }
 }
 
+extension MessageBuilder {
+    /// An automatic reply (Sieve vacation, RFC 5230 §5; RFC 3834): threaded onto the
+    /// original, marked `Auto-Submitted: auto-replied`, subject from the caller or "Auto: <subject>".
+    public static func autoReply(to original: MIMEMessage, from: MailAddress, to recipient: MailAddress,
+                                 subject: String?, text: String, date: CivilDateTime, messageId: String) -> MessageBuilder {
+        var b = MessageBuilder(body: .text(text))
+        b.add("From", addresses: [from])
+        b.add("To", addresses: [recipient])
+        b.add("Subject", text: subject ?? "Auto: " + (original.text(named: "Subject") ?? ""))
+        b.add("Date", date: date)
+        b.add("Message-ID", messageIds: [messageId])
+        let keys = ThreadKeys(message: original)
+        if let parent = keys.messageId {
+            b.add("In-Reply-To", messageIds: [parent])
+            b.add("References", messageIds: Array((keys.parentIds + [parent]).suffix(20)))
+        }
+        b.add("Auto-Submitted", raw: "auto-replied")
+        return b
+    }
+}
+
 /// A delivery status notification (RFC 3464, RFC 6522 multipart/report).
 public struct DeliveryStatusReport: Sendable, Hashable {
     public struct Recipient: Sendable, Hashable {

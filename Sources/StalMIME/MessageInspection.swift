@@ -18,7 +18,7 @@ public enum MessageInspection {
             ])),
             ("jmap", m.jmapEmail()),
             ("thread", threadJSON(ThreadKeys(message: m))),
-            ("problems", .array(m.problems.map {
+            ("problems", .array((m.problems + m.decodingProblems()).map {
                 .object([("kind", .string($0.kind.rawValue)), ("offset", .int($0.offset)), ("context", .string($0.context))])
             })),
         ])
@@ -59,12 +59,31 @@ public enum MessageInspection {
             } else {
                 members.append(("parsed", .null))
             }
+        case "received":
+            members.append(("parsed", receivedJSON(ReceivedTrace.parse(m.rawValue(f)))))
         default:
             let form = form(for: f.name)
             members.append(("form", .string(form.rawValue)))
             members.append(("parsed", m.jmapHeaderValue(f, form: form)))
         }
         return .object(members)
+    }
+
+    static func receivedJSON(_ r: ReceivedTrace) -> JSONValue {
+        func host(_ h: ReceivedTrace.Host?) -> JSONValue {
+            switch h {
+            case .name(let n): return .object([("name", .string(n))])
+            case .ip(let ip): return .object([("ip", .string(ip))])
+            case nil: return .null
+            }
+        }
+        return .object([
+            ("from", host(r.from)), ("by", host(r.by)), ("helo", host(r.helo)), ("heloCommand", .optional(r.heloCommand)),
+            ("fromIP", .optional(r.fromIP)), ("fromIPReverse", .optional(r.fromIPReverse)), ("for", .optional(r.forAddress)),
+            ("with", .optional(r.with)), ("tlsVersion", .optional(r.tlsVersion)), ("tlsCipher", .optional(r.tlsCipher)),
+            ("id", .optional(r.id)), ("ident", .optional(r.ident)), ("via", .optional(r.via)),
+            ("date", r.date.map { .string(MIMEMessage.rfc3339($0)) } ?? .null),
+        ])
     }
 
     static func partJSON(_ m: MIMEMessage, _ i: Int) -> JSONValue {

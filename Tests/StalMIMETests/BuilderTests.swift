@@ -77,3 +77,83 @@ import Testing
         #expect(!m.decodedText(of: 3).text.contains("secret body"))
     }
 }
+
+@Suite struct AutoReplyTests {
+    @Test func vacationReplyThreadsOntoOriginal() throws {
+        let original = MIMEMessage.parse(crlf("From: a@x\nSubject: Plans\nMessage-ID: <m2@x>\nReferences: <m1@x>\n\nhi\n"))
+        let reply = MessageBuilder.autoReply(
+            to: original, from: MailAddress(name: "Me", address: "me@y"), to: MailAddress(name: nil, address: "a@x"),
+            subject: nil, text: "Away until Monday.", date: BuilderTests.date, messageId: "r1@y")
+        let m = MIMEMessage.parse(reply.build(boundarySeed: 0))
+        #expect(m.text(named: "Subject") == "Auto: Plans")
+        #expect(m.text(named: "Auto-Submitted") == "auto-replied")
+        #expect(HeaderValue.messageIDs(m.rawValue(try #require(m.field(named: "References")))) == ["m1@x", "m2@x"])
+        #expect(ThreadKeys(message: m).baseSubject == "auto: plans")
+        #expect(m.decodedText(of: 0).text == "Away until Monday.")
+    }
+}
+
+@Suite struct IMAPStringTests {
+    @Test func nonUTF8HeaderBytesInStringRendering() {
+        let m = MIMEMessage.parse(Array("Subject: caf".utf8) + [0xE9] + Array("\r\n\r\nx".utf8))
+        // Exact bytes: the raw Latin-1 byte in a 4-byte literal.
+        #expect(m.imapEnvelopeBytes().starts(with: Array("(NIL {4}\r\ncaf".utf8) + [0xE9]))
+        // String form: converted first, so the literal counts the UTF-8 bytes.
+        #expect(m.imapEnvelope().hasPrefix("(NIL {5}\r\ncafé "))
+        // With UTF8=ACCEPT valid UTF-8 is quoted; invalid bytes still need a literal.
+        #expect(MIMEMessage.parse(Array("Subject: café\r\n\r\n".utf8)).imapEnvelope(utf8: true).hasPrefix("(NIL \"café\" "))
+        #expect(m.imapEnvelopeBytes(utf8: true).starts(with: Array("(NIL {4}\r\n".utf8)))
+    }
+}
+
+/// parse(build(x)) == x for seeded random messages: subjects and names mixing ASCII,
+/// specials, accents, CJK and emoji; text with long lines and trailing blanks; binary attachments.
+@Suite struct BuilderRoundTripTests {
+    struct Rng {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 17
+        }
+        mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
+    }
+
+    static let pieces = ["hello", "Grüße", "naïve", "日本語", "emoji 🎉", "a \"quoted\" word", "x,y;z", "(paren)", "=?fake?=",
+                         "tab\there", "Ünïcödé", "long-\(String(repeating: "w", count: 90))", "back\\slash", "<angle>", "@at"]
+
+    static func text(_ rng: inout Rng, words: Int) -> String {
+        (0..<words).map { _ in rng.pick(pieces) }.joined(separator: " ")
+    }
+
+    @Test(arguments: 0..<40)
+    func roundTrip(_ seed: Int) throws {
+        var rng = Rng(state: UInt64(seed) &+ 0x5EED)
+        let subject = Self.text(&rng, words: Int(rng.next() % 12) + 1)
+        let name = Self.text(&rng, words: Int(rng.next() % 4) + 1)
+        var body = ""
+        for _ in 0..<Int(rng.next() % 30) {
+            body += Self.text(&rng, words: Int(rng.next() % 40)) + (rng.next() % 5 == 0 ? "  " : "") + "\n"
+        }
+        let attachment = (0..<Int(rng.next() % 3000)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let filename = Self.text(&rng, words: 2) + ".bin"
+        var b = MessageBuilder(body: .multipart(subtype: "mixed", parts: [
+            .text(body),
+            .binary(attachment, type: "application", subtype: "octet-stream", filename: filename),
+        ]))
+        b.add("From", addresses: [MailAddress(name: name, address: "sender@example.com")])
+        b.add("Subject", text: subject)
+        let bytes = b.build(boundarySeed: UInt64(seed))
+        let m = MIMEMessage.parse(bytes)
+        #expect(m.problems.isEmpty)
+        #expect(m.text(named: "Subject") == subject)
+        let from = AddressParser.addresses(m.rawValue(try #require(m.field(named: "From"))))
+        #expect(from.map(\.name) == [ASCII.collapsingWhitespace(name)])
+        #expect(from.map(\.address) == ["sender@example.com"])
+        let crlfBody = body.replacingOccurrences(of: "\n", with: "\r\n")
+        #expect(m.decodedText(of: 1).text == crlfBody)
+        #expect(m.decodedBody(of: 2).bytes == attachment)
+        #expect(m.jmapBodyStructure(part: 2).name == filename)
+        let header = String(decoding: bytes[m.root.headerRange], as: UTF8.self)
+        #expect(header.split(separator: "\r\n").allSatisfy { $0.utf8.count <= 998 })
+    }
+}

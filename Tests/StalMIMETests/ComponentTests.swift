@@ -61,6 +61,20 @@ import Testing
         #expect(a == [MailAddress(name: "Jörg", address: "jörg@bücher.example", rawName: "Jörg", localPart: "jörg", domain: "bücher.example")])
     }
 
+    @Test func punycodeDomains() {
+        #expect(IDNA.unicodeDomain("xn--bcher-kva.example") == "bücher.example")
+        #expect(IDNA.unicodeDomain("mail.XN--WGV71A119E.jp") == "mail.日本語.jp")
+        #expect(IDNA.unicodeDomain("xn--!!!.example") == "xn--!!!.example")
+        #expect(IDNA.unicodeDomain("plain.example") == "plain.example")
+        let a = AddressParser.addresses(Array("User <u@xn--mnchen-3ya.de>".utf8))
+        #expect(a.first?.unicodeDomain == "münchen.de")
+        #expect(a.first?.address == "u@xn--mnchen-3ya.de")
+    }
+
+    @Test func textDropsControlCharacters() {
+        #expect(HeaderValue.text(Array(" =?utf-8?q?a=00b=07c?= d\r\n".utf8)) == "abc d")
+    }
+
     @Test func brokenDates() {
         #expect(HeaderValue.date(Array("Mon Jan  5 12:00:00 2024".utf8)) == CivilDateTime(year: 2024, month: 1, day: 5, hour: 12, minute: 0, second: 0))
         #expect(HeaderValue.date(Array("2024-01-02T03:04:05+02:00".utf8)) == CivilDateTime(year: 2024, month: 1, day: 2, hour: 3, minute: 4, second: 5, utcOffsetMinutes: 120))
@@ -107,7 +121,7 @@ import Testing
         #expect(m.jmapHeader("Date", form: .date) == .string("2003-07-01T10:52:37+02:00"))
         #expect(m.jmapHeader("List-Post", form: .urls) == .array([.string("mailto:l@x")]))
         #expect(m.jmapHeader("X-A", form: .text, all: true) == .array([.string("1"), .string("2")]))
-        #expect(m.jmapHeader("X-A", form: .raw) == .string(" 2\r\n"))
+        #expect(m.jmapHeader("X-A", form: .raw) == .string(" 2"))
         #expect(m.jmapHeader("X-Missing", form: .text) == .null)
     }
 
@@ -120,9 +134,53 @@ import Testing
         #expect(m.jmapEmail()["preview"] == .string("Grüße aus Köln"))
     }
 
+    @Test func canonicalLineEnds() {
+        #expect(MIMEMessage.canonicalLineEnds(Array("a\nb\r\nc\rd".utf8)) == Array("a\r\nb\r\nc\r\nd".utf8))
+        let clean = Array("a\r\nb\r\n".utf8)
+        #expect(MIMEMessage.canonicalLineEnds(clean) == clean)
+    }
+
+    @Test func bodyTextForSearch() {
+        let m = MIMEMessage.parse(IMAPViewTests.nested)
+        #expect(m.bodyText() == "café\nplain\nhtml")
+        #expect(m.bodyText(maxBytes: 4) == "caf")
+    }
+
+    @Test func decodingProblemsAreReported() {
+        let m = MIMEMessage.parse(Array("Content-Type: text/plain; charset=bogus\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!!Y2Fm6Q==".utf8))
+        #expect(m.decodingProblems().map(\.kind) == [.bodyDecodingProblem, .charsetProblem])
+        #expect(MIMEMessage.parse(crlf("Content-Type: text/plain; charset=utf-8\n\nok\n")).decodingProblems().isEmpty)
+    }
+
     @Test func inspectionListsProblems() {
         let json = MessageInspection.json(for: Array("Content-Type: multipart/mixed\r\n\r\nx".utf8))
         #expect(json.contains("\"missingBoundaryParameter\""))
         #expect(json.contains("\"bodyStructure\""))
+    }
+}
+
+@Suite struct JMAPEmailShapeTests {
+    @Test func emailObjectProperties() throws {
+        let m = MIMEMessage.parse(IMAPViewTests.nested)
+        let email = m.jmapEmail(blobId: { "B-\($0)" }, maxBodyValueBytes: 3)
+        guard case .object(let members) = email else { Issue.record("not an object"); return }
+        #expect(members.map(\.0) == ["messageId", "inReplyTo", "references", "sender", "from", "to", "cc", "bcc", "replyTo",
+                                     "subject", "sentAt", "hasAttachment", "preview", "headers", "bodyStructure", "textBody",
+                                     "htmlBody", "attachments", "bodyValues"])
+        #expect(email["from"] == .array([.object([("name", .null), ("email", .string("a@b.c"))])]))
+        #expect(email["sender"] == .null)
+        #expect(email["hasAttachment"] == .bool(true))
+        let structure = try #require(email["bodyStructure"])
+        #expect(structure["partId"] == .null)
+        #expect(structure["type"] == .string("multipart/mixed"))
+        guard case .array(let sub)? = structure["subParts"] else { Issue.record("no subParts"); return }
+        #expect(sub.map { $0["partId"] } == [.string("1"), .string("2"), .string("3")])
+        #expect(sub[2]["blobId"] == .string("B-3"))
+        #expect(sub[2]["name"] == .string("résumé.pdf"))
+        #expect(sub[2]["size"] == .int(5))
+        #expect(sub[1]["type"] == .string("message/rfc822"))
+        #expect(sub[1]["disposition"] == .string("attachment"))
+        #expect(email["bodyValues"]?["1"]?["value"] == .string("caf"))
+        #expect(email["bodyValues"]?["1"]?["isTruncated"] == .bool(true))
     }
 }

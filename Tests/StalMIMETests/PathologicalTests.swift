@@ -34,6 +34,17 @@ import Testing
         #expect(text(m.section(path: [1])) == "body")
     }
 
+    @Test func tinyFieldsAcrossManyPartsAreCappedInTotal() {
+        var bytes = Array("Content-Type: multipart/mixed; boundary=b\r\n\r\n".utf8)
+        let fields = Array(repeating: Array("a:\n".utf8), count: 5_000).flatMap { $0 }
+        for _ in 0..<100 { bytes += Array("--b\n".utf8) + fields + Array("\nx\n".utf8) }
+        bytes += Array("--b--\n".utf8)
+        let m = MIMEMessage.parse(bytes, limits: MIMELimits(headerFieldsTotalMax: 20_000))
+        #expect(m.parts.reduce(0) { $0 + $1.headers.count } == 20_000)
+        #expect(m.parts.count == 101)
+        #expect(m.problems.contains { $0.kind == .tooManyHeaderFields })
+    }
+
     @Test func tenThousandNestedMultiparts() {
         let depth = 10_000
         var bytes: [UInt8] = []
@@ -153,5 +164,17 @@ import Testing
             PathologicalTests.renderAll(m)
             #expect(m.parts.count <= 500, "\(name)")
         }
+    }
+}
+
+@Suite struct HostileFieldTests {
+    @Test func manyCommentsAndUnterminatedWords() {
+        let parens = [UInt8](repeating: UInt8(ascii: "("), count: 200_000)
+        #expect(HeaderValue.urls(parens + Array("<http://x>".utf8)).isEmpty)
+        var words: [UInt8] = []
+        for _ in 0..<50_000 { words += Array("=?a?q?x".utf8) }
+        #expect(EncodedWords.decode(words).utf8.count == words.count)
+        let m = MIMEMessage.parse(Array("Subject: ".utf8) + words + Array("\r\nFrom: ".utf8) + parens + Array("\r\n\r\n".utf8))
+        PathologicalTests.renderAll(m)
     }
 }

@@ -8,7 +8,7 @@ func exercise(_ bytes: [UInt8]) {
     _ = m.imapEnvelope()
     _ = m.imapBodyStructure(extended: true)
     _ = m.imapBodyStructure(extended: false)
-    _ = m.jmapEmail(maxBodyValueBytes: 64)
+    _ = m.imapEnvelopeBytes(utf8: true)
     _ = ThreadKeys(message: m)
     _ = MessageInspection.value(for: m).encoded()
     for i in m.parts.indices {
