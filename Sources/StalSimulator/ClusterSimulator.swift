@@ -13,6 +13,8 @@ public final class ClusterSimulator {
         case client(Int, generation: Int)
         case nemesis
         case restart(RaftNodeID)
+        case crash(RaftNodeID, incarnation: Int)
+        case isolate(RaftNodeID, incarnation: Int)
         case heal(generation: Int)
         case snapshotReport(from: RaftNodeID, to: RaftNodeID, succeeded: Bool)
     }
@@ -54,6 +56,8 @@ public final class ClusterSimulator {
     private var unknownWrites = 0
     private var writesCompletedSinceHeal = 0
 
+    private let maxEntriesPerAppend: Int
+    private let messageLossPerMillion: UInt64
     private let tickMicros: UInt64 = 10_000
     private let operationTimeoutMicros: UInt64 = 1_000_000
     private let compactionThresholdEntries: LogIndex = 40
@@ -61,6 +65,10 @@ public final class ClusterSimulator {
     public init(options: SimulationOptions) {
         self.options = options
         random = SeededRandom(seed: options.seed)
+        let choices = options.faults.maxEntriesPerAppendChoices
+        maxEntriesPerAppend = choices[Int(random.next(below: UInt64(choices.count)))]
+        let losses = options.faults.messageLossPerMillionChoices
+        messageLossPerMillion = losses[Int(random.next(below: UInt64(losses.count)))]
     }
 
     public static func run(_ options: SimulationOptions) -> SimulationReport {
@@ -158,6 +166,12 @@ public final class ClusterSimulator {
         case .restart(let id):
             guard faultsActive, let n = node(id), !n.isUp, !n.retired else { return }
             restart(n)
+        case .crash(let id, let incarnation):
+            guard faultsActive, let n = node(id), n.isUp, n.incarnation == incarnation, liveNodes.count > 1 else { return }
+            crash(n)
+        case .isolate(let id, let incarnation):
+            guard faultsActive, let n = node(id), n.isUp, n.incarnation == incarnation else { return }
+            partition(isolating: id)
         case .heal(let generation):
             if generation == partitionGeneration {
                 blockedLinks = []
@@ -193,7 +207,7 @@ public final class ClusterSimulator {
         var c = RaftConfig(id: id)
         c.electionTicks = 10
         c.heartbeatTicks = 2
-        c.maxEntriesPerAppend = options.faults.maxEntriesPerAppend
+        c.maxEntriesPerAppend = maxEntriesPerAppend
         c.maxInflightAppends = 16
         c.testingFaults = options.raftFaults
         return c
@@ -298,15 +312,23 @@ public final class ClusterSimulator {
             return
         }
         let f = options.faults
-        let lost = blockedLinks.contains(link(m.from, m.to)) || random.chance(f.messageLossPerMillion, in: 1_000_000)
+        let lost = blockedLinks.contains(link(m.from, m.to)) || random.chance(messageLossPerMillion, in: 1_000_000)
         if lost {
             if m.kind == .snapshot { queue.push(.snapshotReport(from: m.from, to: m.to, succeeded: false), at: now + f.messageDelayMicrosMax) }
             return
         }
-        queue.push(.deliver(m), at: now + 1 + delay(f.messageDelayMicrosMin, f.messageDelayMicrosMax))
+        var latency = 1 + delay(f.messageDelayMicrosMin, f.messageDelayMicrosMax)
+        if random.chance(f.messageClogPerMillion, in: 1_000_000) { latency += random.next(below: f.clogMicrosMax + 1) }
+        queue.push(.deliver(m), at: now + latency)
         if random.chance(f.messageDuplicatePerMillion, in: 1_000_000) {
             queue.push(.deliver(m), at: now + 1 + delay(f.messageDelayMicrosMin, f.messageDelayMicrosMax))
         }
+    }
+
+    /// Half the time within a network round trip (before the new leader's no-op spreads),
+    /// otherwise within a few heartbeats.
+    private func soon() -> UInt64 {
+        random.next(below: random.chance(1, in: 2) ? 3_000 : 30_000)
     }
 
     private func link(_ from: RaftNodeID, _ to: RaftNodeID) -> UInt64 { from << 32 | to }
@@ -330,12 +352,12 @@ public final class ClusterSimulator {
         case 0..<25 where f.crashes:
             let candidates = liveNodes
             guard candidates.count > 1 else { return }
-            let victim = candidates[Int(random.next(below: UInt64(candidates.count)))]
-            let kept = Int(random.next(below: UInt64(victim.storage.pending.count + 1)))
-            note("crash n\(victim.id) keeping \(kept)/\(victim.storage.pending.count) unsynced writes")
-            victim.crash(keepingPendingWrites: kept)
-            crashes += 1
-            queue.push(.restart(victim.id), at: now + 50_000 + random.next(below: 700_000))
+            // Leaders are the interesting victims: half of all crashes hit the leader.
+            if let leader = currentLeader, random.chance(1, in: 2) {
+                crash(leader)
+            } else {
+                crash(candidates[Int(random.next(below: UInt64(candidates.count)))])
+            }
         case 25..<45 where f.partitions:
             partition()
         case 45..<60 where f.membershipChanges:
@@ -353,13 +375,21 @@ public final class ClusterSimulator {
         }
     }
 
-    private func partition() {
+    private func crash(_ victim: SimNode) {
+        let kept = Int(random.next(below: UInt64(victim.storage.pending.count + 1)))
+        note("crash n\(victim.id) keeping \(kept)/\(victim.storage.pending.count) unsynced writes")
+        victim.crash(keepingPendingWrites: kept)
+        crashes += 1
+        queue.push(.restart(victim.id), at: now + 50_000 + random.next(below: 700_000))
+    }
+
+    private func partition(isolating isolated: RaftNodeID? = nil) {
         partitionGeneration += 1
         blockedLinks = []
         let members = nodes.filter { !$0.retired }.map(\.id)
         guard members.count > 1 else { return }
-        let victim = members[Int(random.next(below: UInt64(members.count)))]
-        let shape = random.next(below: 4)
+        let victim = isolated ?? members[Int(random.next(below: UInt64(members.count)))]
+        let shape = isolated == nil ? random.next(below: 4) : 0
         switch shape {
         case 0:
             for other in members where other != victim {
@@ -559,6 +589,13 @@ public final class ClusterSimulator {
             } else {
                 leaderOfTerm[raft.term] = n.id
                 elections += 1
+                if faultsActive && options.faults.crashes && random.chance(options.faults.crashNewLeaderPerMillion, in: 1_000_000) {
+                    // A leader dying moments after election leaves entries of several terms
+                    // half-replicated: the ground Figure 8 of the Raft paper is built on.
+                    queue.push(.crash(n.id, incarnation: n.incarnation), at: now + soon())
+                } else if faultsActive && options.faults.partitions && random.chance(options.faults.isolateNewLeaderPerMillion, in: 1_000_000) {
+                    queue.push(.isolate(n.id, incarnation: n.incarnation), at: now + soon())
+                }
                 if maxCommitted >= raft.snapshotIndex, let known = committedTerm[maxCommitted], raft.term(at: maxCommitted) != known {
                     violate("leader completeness: n\(n.id) leader of term \(raft.term) lacks committed entry \(maxCommitted) (has term \(raft.term(at: maxCommitted).map(String.init) ?? "none"), committed term \(committedTerm[maxCommitted].map(String.init) ?? "none"), snapshot \(raft.snapshotIndex), last \(raft.lastIndex))")
                 }
@@ -581,7 +618,53 @@ public final class ClusterSimulator {
             }
             maxCommitted = max(maxCommitted, commit)
             n.lastCommitSeen = commit
+            if raft.role == .leader { checkCommitSurvivesElections(leader: n, index: commit) }
         }
+    }
+
+    /// Leader completeness at its source: when a leader commits `index`, no voter lacking
+    /// that entry may be able to win an election, i.e. be at least as up-to-date (§5.4.1)
+    /// as a quorum judged by their durable logs. Raft's proof says such a voter cannot
+    /// exist; a Figure 8 bug creates one long before it actually overwrites anything.
+    private func checkCommitSurvivesElections(leader: SimNode, index: LogIndex) {
+        guard let raft = leader.raft, let term = raft.term(at: index), index > raft.snapshotIndex else { return }
+        let voters = raft.confState.voters
+        let quorum = voters.count / 2 + 1
+        for rivalID in voters where rivalID != leader.id {
+            guard let rival = node(rivalID), !rival.retired, !holds(rival, index: index, term: term) else { continue }
+            let rivalLog = lastEntry(rival, durableOnly: false)
+            var supporters = 1
+            for voterID in voters where voterID != rivalID {
+                guard let voter = node(voterID) else { continue }
+                let voterLog = lastEntry(voter, durableOnly: true)
+                if rivalLog.term > voterLog.term || (rivalLog.term == voterLog.term && rivalLog.index >= voterLog.index) {
+                    supporters += 1
+                }
+            }
+            if supporters >= quorum {
+                violate("leader completeness: n\(leader.id) committed \(index)/t\(term) but n\(rivalID) lacks it and can still win an election (last \(rivalLog.index)/t\(rivalLog.term))")
+            }
+        }
+    }
+
+    private func holds(_ n: SimNode, index: LogIndex, term: RaftTerm) -> Bool {
+        if let raft = n.raft {
+            return index <= raft.snapshotIndex || raft.term(at: index) == term
+        }
+        let durable = n.storage.durable
+        if index <= durable.snapshot.metadata.index { return true }
+        return durable.entries.first { $0.index == index }?.term == term
+    }
+
+    /// A replica's last log position: in memory when running (unless `durableOnly`), on
+    /// disk otherwise.
+    private func lastEntry(_ n: SimNode, durableOnly: Bool) -> LogPosition {
+        if !durableOnly, let raft = n.raft {
+            return LogPosition(index: raft.lastIndex, term: raft.term(at: raft.lastIndex) ?? 0)
+        }
+        let durable = n.storage.durable
+        if let last = durable.entries.last { return LogPosition(index: last.index, term: last.term) }
+        return LogPosition(index: durable.snapshot.metadata.index, term: durable.snapshot.metadata.term)
     }
 
     // MARK: - Trace
@@ -605,6 +688,10 @@ public final class ClusterSimulator {
             trace.combine(5)
         case .restart(let id):
             trace.combine(6); trace.combine(id)
+        case .crash(let id, let inc):
+            trace.combine(9); trace.combine(id); trace.combine(UInt64(inc))
+        case .isolate(let id, let inc):
+            trace.combine(10); trace.combine(id); trace.combine(UInt64(inc))
         case .heal(let g):
             trace.combine(7); trace.combine(UInt64(g))
         case .snapshotReport(let from, let to, let ok):

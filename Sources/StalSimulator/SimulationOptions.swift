@@ -24,11 +24,15 @@ public struct SimulationOptions: Hashable, Sendable {
 
 /// Fault rates, all in parts per million of the relevant occasion.
 public struct FaultProfile: Hashable, Sendable {
-    public var messageLossPerMillion: UInt64 = 30_000
+    /// Each run draws its message loss rate from these.
+    public var messageLossPerMillionChoices: [UInt64] = [10_000, 50_000, 150_000, 300_000]
     public var messageDuplicatePerMillion: UInt64 = 20_000
     public var messageDelayMicrosMin: UInt64 = 200
     /// Delays vary this much, which reorders messages.
     public var messageDelayMicrosMax: UInt64 = 8_000
+    /// A clogged message waits up to `clogMicrosMax` more, overtaken by later ones.
+    public var messageClogPerMillion: UInt64 = 20_000
+    public var clogMicrosMax: UInt64 = 100_000
     public var diskSyncMicrosMin: UInt64 = 100
     public var diskSyncMicrosMax: UInt64 = 3_000
     /// A nemesis acts roughly this often (crash, restart, partition, heal, membership
@@ -40,9 +44,13 @@ public struct FaultProfile: Hashable, Sendable {
     public var leadershipTransfers = true
     /// Per-node tick rate deviates by up to this much (parts per million) from nominal.
     public var clockDriftPerMillionMax: UInt64 = 10_000
-    /// Appends carry at most this many entries, so a new leader's older entries and its
-    /// no-op travel in separate messages (this exposes Figure 8 style bugs).
-    public var maxEntriesPerAppend: Int = 2
+    /// Each run draws its append batch limit from these. Small batches make a new leader's
+    /// older entries and its no-op travel in separate messages (Figure 8 territory).
+    public var maxEntriesPerAppendChoices: [Int] = [1, 1, 2, 16]
+    /// Chance that a newly elected leader crashes within 30 ms.
+    public var crashNewLeaderPerMillion: UInt64 = 500_000
+    /// Chance that a newly elected leader is cut off from everyone within 30 ms.
+    public var isolateNewLeaderPerMillion: UInt64 = 400_000
 
     public init() {}
 
@@ -50,8 +58,9 @@ public struct FaultProfile: Hashable, Sendable {
 
     public static let none: FaultProfile = {
         var p = FaultProfile()
-        p.messageLossPerMillion = 0
+        p.messageLossPerMillionChoices = [0]
         p.messageDuplicatePerMillion = 0
+        p.messageClogPerMillion = 0
         p.messageDelayMicrosMin = 0
         p.messageDelayMicrosMax = 0
         p.diskSyncMicrosMin = 0
@@ -61,7 +70,7 @@ public struct FaultProfile: Hashable, Sendable {
         p.membershipChanges = false
         p.leadershipTransfers = false
         p.clockDriftPerMillionMax = 0
-        p.maxEntriesPerAppend = 64
+        p.maxEntriesPerAppendChoices = [64]
         return p
     }()
 }
