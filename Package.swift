@@ -20,6 +20,7 @@ let package = Package(
 
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
+        .testTarget(name: "StalRaftTests", dependencies: ["StalRaft", "StalDeterminism"]),
     ],
     swiftLanguageModes: [.v6]
 )
