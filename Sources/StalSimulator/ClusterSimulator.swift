@@ -462,7 +462,7 @@ public final class ClusterSimulator {
     }
 
     private func clientStep(_ c: SimClient) {
-        if var op = c.current {
+        if let op = c.current {
             if now >= op.deadline {
                 resolveAbandoned(c, op)
                 c.current = nil
@@ -470,8 +470,7 @@ public final class ClusterSimulator {
                 return
             }
             if op.submittedTo == nil {
-                submit(c, &op)
-                c.current = op
+                submit(c)
             } else {
                 wakeClient(c.id, after: op.deadline - now)
             }
@@ -487,12 +486,15 @@ public final class ClusterSimulator {
         case 5..<6: kind = .indexGet(.safe)
         default: kind = .indexGet(.leaseBased)
         }
-        var op = SimClient.Operation(operationID: id, kind: kind, key: key, invokedAt: now, deadline: now + operationTimeoutMicros)
-        submit(c, &op)
-        c.current = op
+        c.current = SimClient.Operation(operationID: id, kind: kind, key: key, invokedAt: now, deadline: now + operationTimeoutMicros)
+        submit(c)
     }
 
-    private func submit(_ c: SimClient, _ op: inout SimClient.Operation) {
+    /// Sends the client's current operation to the replica it believes leads. The
+    /// operation is recorded as submitted before the replica runs, because a lease read
+    /// can complete inside the same step.
+    private func submit(_ c: SimClient) {
+        guard var op = c.current else { return }
         let up = liveNodes
         guard !up.isEmpty else {
             wakeClient(c.id, after: 20_000)
@@ -522,6 +524,7 @@ public final class ClusterSimulator {
         } else {
             c.leaderGuess = target.id
             op.submittedTo = (target.id, target.incarnation)
+            c.current = op
             wakeClient(c.id, after: op.deadline - now)
         }
         pump(target)

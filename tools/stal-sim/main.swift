@@ -7,7 +7,7 @@ import StalSimulator
 // after printing its reproduction trace.
 
 func usage() -> Never {
-    print("usage: stal-sim [--seeds N] [--first-seed S] [--seed S] [--steps M] [--fault commit-old-term|double-vote|skip-fsync] [--history] [--trace-lines N] [--voters N] [--keep-going]")
+    print("usage: stal-sim [--seeds N] [--first-seed S] [--seed S] [--steps M] [--fault commit-old-term|double-vote|skip-fsync] [--history] [--trace-lines N] [--voters N] [--keep-going] [--no-faults]")
     exit(2)
 }
 
@@ -36,6 +36,7 @@ while !args.isEmpty {
     case "--steps": steps = Int(value()) ?? { usage() }()
     case "--history": printHistory = true
     case "--keep-going": keepGoing = true
+    case "--no-faults": profile = .none
     case "--crash-new-leader-ppm": profile.crashNewLeaderPerMillion = UInt64(value()) ?? { usage() }()
     case "--isolate-new-leader-ppm": profile.isolateNewLeaderPerMillion = UInt64(value()) ?? { usage() }()
     case "--nemesis-interval-us": profile.nemesisIntervalMicros = UInt64(value()) ?? { usage() }()
