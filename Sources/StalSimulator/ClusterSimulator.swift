@@ -214,7 +214,15 @@ public final class ClusterSimulator {
     }
 
     private func restart(_ n: SimNode) {
-        n.start(config: raftConfig(n.id), seed: random.next(), keyCount: options.keys)
+        let state: RaftPersistentState
+        do {
+            state = try n.storage.recovered()
+            if state != n.storage.durable { violate("storage: n\(n.id) recovered a different state than was made durable") }
+        } catch {
+            violate("storage: n\(n.id) cannot recover: \(error)")
+            state = n.storage.durable
+        }
+        n.start(config: raftConfig(n.id), state: state, seed: random.next(), keyCount: options.keys)
         note("start n\(n.id) incarnation \(n.incarnation) term \(n.raft!.term) commit \(n.raft!.commitIndex) last \(n.raft!.lastIndex)")
         queue.push(.tick(n.id, incarnation: n.incarnation), at: now + random.next(below: n.tickIntervalMicros) + 1)
         check(n)
@@ -226,9 +234,9 @@ public final class ClusterSimulator {
         while n.outstanding == nil, n.raft?.hasReady == true {
             let r = n.raft!.ready()
             checkPersistedEntries(n, r)
-            if let s = r.snapshot { n.storage.write(.restore(s)) }
-            if !r.entries.isEmpty { n.storage.write(.entries(r.entries)) }
-            if let hs = r.hardState { n.storage.write(.hardState(hs)) }
+            if r.snapshot != nil || !r.entries.isEmpty || r.hardState != nil {
+                n.storage.write(.ready(snapshot: r.snapshot, entries: r.entries, hardState: r.hardState))
+            }
             if r.mustSync {
                 n.outstanding = r
                 queue.push(.persisted(n.id, incarnation: n.incarnation), at: now + delay(options.faults.diskSyncMicrosMin, options.faults.diskSyncMicrosMax))

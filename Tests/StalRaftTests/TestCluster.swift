@@ -12,6 +12,8 @@ struct TestCluster {
     /// Every message delivered, in order, for assertions about traffic.
     var delivered: [RaftMessage] = []
     var ids: [RaftNodeID]
+    /// Replicas whose Readies the test handles itself; `settle` only delivers to them.
+    var manuallyDriven = Set<RaftNodeID>()
     var configure: (inout RaftConfig) -> Void
 
     init(voters: [RaftNodeID], configure: @escaping (inout RaftConfig) -> Void = { _ in }) {
@@ -61,7 +63,7 @@ struct TestCluster {
     mutating func settle(maxRounds: Int = 1000) {
         for _ in 0..<maxRounds {
             var outbox: [RaftMessage] = []
-            for id in ids.sorted() {
+            for id in ids.sorted() where !manuallyDriven.contains(id) {
                 guard var n = nodes[id], n.hasReady else { continue }
                 let r = n.ready()
                 persist(id, r)

@@ -76,29 +76,35 @@ import StalRaft
 }
 
 @Suite struct SimStorageTests {
-    @Test func crashKeepsOnlyAPrefixOfUnsyncedWrites() {
+    func persist(_ entries: [LogEntry], _ hs: HardState? = nil) -> SimStorage.Write {
+        .ready(snapshot: nil, entries: entries, hardState: hs)
+    }
+
+    @Test func crashKeepsOnlyAPrefixOfUnsyncedWrites() throws {
         var s = SimStorage(.bootstrap(voters: [1]))
-        s.write(.hardState(HardState(term: 2, vote: 1, commit: 1)))
-        s.write(.entries([LogEntry(index: 2, term: 2)]))
+        s.write(persist([LogEntry(index: 2, term: 2)], HardState(term: 2, vote: 1, commit: 1)))
         s.sync()
-        s.write(.entries([LogEntry(index: 3, term: 2)]))
-        s.write(.hardState(HardState(term: 3, vote: 1, commit: 3)))
+        s.write(persist([LogEntry(index: 3, term: 2)]))
+        s.write(persist([], HardState(term: 3, vote: 1, commit: 3)))
         s.crash(keeping: 1)
         #expect(s.durable.entries.map(\.index) == [1, 2, 3])
         #expect(s.durable.hardState.term == 2)
-        s.write(.entries([LogEntry(index: 3, term: 4)]))
+        s.write(persist([LogEntry(index: 3, term: 4)]))
         s.crash(keeping: 0)
         #expect(s.durable.entries.last?.term == 2)
+        #expect(try s.recovered() == s.durable)
     }
 
-    @Test func entriesReplaceTheSuffixAndCompactionDropsThePrefix() {
+    @Test func entriesReplaceTheSuffixAndCompactionDropsThePrefix() throws {
         var s = SimStorage(.bootstrap(voters: [1]))
-        s.write(.entries([LogEntry(index: 2, term: 2), LogEntry(index: 3, term: 2)]))
-        s.write(.entries([LogEntry(index: 3, term: 3)]))
-        s.write(.compact(Snapshot(metadata: SnapshotMetadata(index: 2, term: 2))))
+        s.write(persist([LogEntry(index: 2, term: 2), LogEntry(index: 3, term: 2)]))
+        s.write(persist([LogEntry(index: 3, term: 3)]))
+        s.write(.compact(Snapshot(metadata: SnapshotMetadata(index: 2, term: 2, confState: ConfState(voters: [1])), data: [4, 2])))
         s.sync()
         #expect(s.durable.entries.map(\.term) == [3])
         #expect(s.durable.snapshot.metadata.index == 2)
+        #expect(try s.recovered() == s.durable)
+        #expect(try s.recovered().snapshot.data == [4, 2])
     }
 
     @Test func kvCommandRoundTrips() {
