@@ -94,7 +94,7 @@ public final class ClusterSimulator {
         finishClients()
         let linearizability = violations.isEmpty ? LinearizabilityChecker().check(history) : .linearizable
         return SimulationReport(
-            seed: options.seed, steps: options.steps, traceHash: trace.value, violations: violations,
+            options: options, traceHash: trace.value, violations: violations,
             traceTail: Array(traceRing[traceRingNext...] + traceRing[..<traceRingNext]), history: history,
             linearizability: linearizability, completedWrites: completedWrites, completedReads: completedReads,
             unknownWrites: unknownWrites, elections: elections, crashes: crashes,

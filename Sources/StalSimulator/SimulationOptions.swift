@@ -76,8 +76,9 @@ public struct FaultProfile: Hashable, Sendable {
 }
 
 public struct SimulationReport: Sendable {
-    public var seed: UInt64
-    public var steps: Int
+    public var options: SimulationOptions
+    public var seed: UInt64 { options.seed }
+    public var steps: Int { options.steps }
     public var traceHash: UInt64
     public var violations: [String]
     /// The last events before the end of the run (or the first violation).
@@ -98,9 +99,22 @@ public struct SimulationReport: Sendable {
         "seed=\(seed) steps=\(steps) trace=\(String(traceHash, radix: 16)) writes=\(completedWrites) reads=\(completedReads) unknown=\(unknownWrites) elections=\(elections) crashes=\(crashes) confchanges=\(membershipChanges) simulated_ms=\(simulatedMicros / 1000) \(passed ? "ok" : "FAILED")"
     }
 
+    public var reproduceCommand: String {
+        var command = "tools/sim --seed \(seed) --steps \(steps)"
+        if options.initialVoters != 3 { command += " --voters \(options.initialVoters)" }
+        if options.faults == .none { command += " --no-faults" }
+        let flags: [(RaftTestingFaults, String)] = [
+            (.commitPreviousTermEntriesByCounting, "commit-old-term"),
+            (.grantMultipleVotesPerTerm, "double-vote"),
+            (.acknowledgeBeforeSync, "skip-fsync"),
+        ]
+        for (fault, name) in flags where options.raftFaults.contains(fault) { command += " --fault \(name)" }
+        return command
+    }
+
     /// Everything needed to understand and reproduce a failure.
     public var failureDescription: String {
-        var lines = ["simulation failed: \(summary)", "reproduce: tools/sim --seed \(seed) --steps \(steps)"]
+        var lines = ["simulation failed: \(summary)", "reproduce: \(reproduceCommand)"]
         lines += violations.map { "violation: \($0)" }
         if case .violation(let key, let ops) = linearizability {
             lines.append("not linearizable on key \(key):")

@@ -67,6 +67,7 @@ import StalRaft
     @Test func failureReportNamesTheSeedToReproduce() {
         let report = firstFailure(.acknowledgeBeforeSync)!
         #expect(report.failureDescription.contains("tools/sim --seed \(report.seed) --steps \(report.steps)"))
+        #expect(report.reproduceCommand.hasSuffix("--fault skip-fsync"))
         #expect(!report.traceTail.isEmpty)
         var again = CISeedSet.runs.first { $0.seed == report.seed }!
         again.raftFaults = .acknowledgeBeforeSync

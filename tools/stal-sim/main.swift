@@ -7,7 +7,7 @@ import StalSimulator
 // after printing its reproduction trace.
 
 func usage() -> Never {
-    print("usage: stal-sim [--seeds N] [--first-seed S] [--seed S] [--steps M] [--fault commit-old-term|double-vote|skip-fsync] [--history] [--trace-lines N] [--voters N] [--keep-going] [--no-faults]")
+    print("usage: stal-sim [--seeds N] [--first-seed S] [--seed S] [--steps M] [--fault commit-old-term|double-vote|skip-fsync] [--history] [--trace-lines N] [--voters N] [--keep-going] [--no-faults] [--ci]")
     exit(2)
 }
 
@@ -20,6 +20,7 @@ var traceLines = 300
 var voters = 3
 var keepGoing = false
 var profile = FaultProfile.standard
+var ciSet = false
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let flag = args.removeFirst()
@@ -37,6 +38,7 @@ while !args.isEmpty {
     case "--history": printHistory = true
     case "--keep-going": keepGoing = true
     case "--no-faults": profile = .none
+    case "--ci": ciSet = true
     case "--crash-new-leader-ppm": profile.crashNewLeaderPerMillion = UInt64(value()) ?? { usage() }()
     case "--isolate-new-leader-ppm": profile.isolateNewLeaderPerMillion = UInt64(value()) ?? { usage() }()
     case "--nemesis-interval-us": profile.nemesisIntervalMicros = UInt64(value()) ?? { usage() }()
@@ -53,14 +55,22 @@ while !args.isEmpty {
     }
 }
 
+var runs: [SimulationOptions] = []
+if ciSet {
+    runs = CISeedSet.runs
+} else {
+    for seed in firstSeed..<(firstSeed + seeds) {
+        var options = SimulationOptions(seed: seed, steps: steps)
+        options.initialVoters = voters
+        options.maxVoters = max(options.maxVoters, voters)
+        options.faults = profile
+        runs.append(options)
+    }
+}
 var failed = 0
-for seed in firstSeed..<(firstSeed + seeds) {
-    var options = SimulationOptions(seed: seed, steps: steps)
+for var options in runs {
     options.raftFaults = faults
     options.traceLinesKept = traceLines
-    options.initialVoters = voters
-    options.faults = profile
-    options.maxVoters = max(options.maxVoters, voters)
     let report = ClusterSimulator.run(options)
     print(report.summary)
     if printHistory {
