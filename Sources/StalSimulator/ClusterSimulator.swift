@@ -92,7 +92,7 @@ public final class ClusterSimulator {
         }
         if violations.isEmpty { runLivenessPhase() }
         finishClients()
-        let linearizability = violations.isEmpty ? LinearizabilityChecker().check(history) : .linearizable
+        let linearizability = LinearizabilityChecker().check(history)
         return SimulationReport(
             options: options, traceHash: trace.value, violations: violations,
             traceTail: Array(traceRing[traceRingNext...] + traceRing[..<traceRingNext]), history: history,
@@ -516,7 +516,7 @@ public final class ClusterSimulator {
             let command = KVCommand(clientID: UInt16(c.id), operationID: op.operationID, kind: value == 0 ? .get : .put, key: op.key, value: value)
             switch target.raft!.propose(command.encoded()) {
             case .success(let position):
-                target.proposals[position.index] = (c.id, op.operationID, position.term)
+                target.proposals[position.index] = (c.id, op.operationID)
             case .failure(let r):
                 refusal = r
             }

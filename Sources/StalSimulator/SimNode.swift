@@ -17,7 +17,7 @@ final class SimNode {
     var retired = false
     var lastCommitSeen: LogIndex = 0
     var wasLeaderInTerm: RaftTerm = 0
-    var proposals: [LogIndex: (client: Int, operationID: UInt32, term: RaftTerm)] = [:]
+    var proposals: [LogIndex: (client: Int, operationID: UInt32)] = [:]
     var readRequests: [[UInt8]: (client: Int, operationID: UInt32)] = [:]
     var readsAwaitingApply: [(index: LogIndex, client: Int, operationID: UInt32)] = []
 
