@@ -210,6 +210,7 @@ public final class ClusterSimulator {
         c.maxEntriesPerAppend = maxEntriesPerAppend
         c.maxInflightAppends = 16
         c.testingFaults = options.raftFaults
+        c.leaseSafetyMarginTicks = options.leaseSafetyMarginTicks
         return c
     }
 

@@ -15,6 +15,9 @@ public struct SimulationOptions: Hashable, Sendable {
     /// Simulated time the liveness phase may take to complete a write after healing.
     public var livenessBoundMicros: UInt64 = 20_000_000
     public var traceLinesKept: Int = 300
+    /// Passed to every replica's `RaftConfig`: lease reads are safe only while clock drift
+    /// stays below leaseSafetyMarginTicks / electionTicks (electionTicks is 10 here).
+    public var leaseSafetyMarginTicks: Int = 2
 
     public init(seed: UInt64, steps: Int) {
         self.seed = seed

@@ -105,6 +105,50 @@ import Testing
         #expect(c.readStates[1]?.count == 1)
     }
 
+    @Test func leaseExpiresBeforeAnyOtherLeaderCanBeElected() {
+        // With equal tick rates, the deposed leader's lease has always lapsed by the time
+        // the rest of the group has elected someone else.
+        var c = TestCluster(voters: [1, 2, 3])
+        c.elect(1)
+        c.tickAll(times: 2)
+        #expect(c.node(1).leaseIsValid)
+        c.isolate(1)
+        var newLeaderSeen = false
+        for _ in 0..<60 {
+            c.tickAll(times: 1)
+            if c.leaders.contains(where: { $0 != 1 }) {
+                newLeaderSeen = true
+                #expect(!c.node(1).leaseIsValid)
+            }
+        }
+        #expect(newLeaderSeen)
+    }
+
+    @Test func leaseReadsGoStaleWhenDriftExceedsTheMargin() {
+        // The documented assumption, violated on purpose: followers' clocks run three times
+        // faster than the leader's and there is no safety margin.
+        var c = TestCluster(voters: [1, 2, 3]) { $0.leaseSafetyMarginTicks = 0 }
+        c.elect(1)
+        c.tickAll(times: 2)
+        let staleCommit = c.node(1).commitIndex
+        c.isolate(1)
+        // Three leader ticks are ten follower ticks: the followers' leases are over.
+        c.tick(1, times: 3)
+        c.tick(2, times: 10)
+        c.tick(3, times: 10)
+        c.settle()
+        if !c.leaders.contains(where: { $0 != 1 }) { c.elect(2) }
+        let newLeader = c.leaders.first { $0 != 1 }
+        #expect(newLeader != nil)
+        _ = c.propose(newLeader ?? 2, "w")
+        #expect(c.node(1).leaseIsValid)
+        #expect(c.nodes[1]!.readIndex(context: [1], mode: .leaseBased) == nil)
+        c.settle()
+        let served = c.readStates[1]?.first?.index
+        #expect(served == staleCommit)
+        #expect(served.map { $0 < c.node(newLeader ?? 2).commitIndex } == true)
+    }
+
     @Test func leaseIsAbandonedOnceLeadershipTransferStarts() {
         var c = TestCluster(voters: [1, 2, 3])
         c.elect(1)

@@ -7,7 +7,7 @@ import StalSimulator
 // after printing its reproduction trace.
 
 func usage() -> Never {
-    print("usage: stal-sim [--seeds N] [--first-seed S] [--seed S] [--steps M] [--fault commit-old-term|double-vote|skip-fsync] [--history] [--trace-lines N] [--voters N] [--keep-going] [--no-faults] [--ci]")
+    print("usage: stal-sim [--seeds N] [--first-seed S] [--seed S] [--steps M] [--fault commit-old-term|double-vote|skip-fsync] [--history] [--trace-lines N] [--voters N] [--keep-going] [--no-faults] [--ci] [--drift-ppm N] [--lease-margin N]")
     exit(2)
 }
 
@@ -21,6 +21,7 @@ var voters = 3
 var keepGoing = false
 var profile = FaultProfile.standard
 var ciSet = false
+var leaseMargin = 2
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let flag = args.removeFirst()
@@ -39,6 +40,8 @@ while !args.isEmpty {
     case "--keep-going": keepGoing = true
     case "--no-faults": profile = .none
     case "--ci": ciSet = true
+    case "--drift-ppm": profile.clockDriftPerMillionMax = UInt64(value()) ?? { usage() }()
+    case "--lease-margin": leaseMargin = Int(value()) ?? { usage() }()
     case "--crash-new-leader-ppm": profile.crashNewLeaderPerMillion = UInt64(value()) ?? { usage() }()
     case "--isolate-new-leader-ppm": profile.isolateNewLeaderPerMillion = UInt64(value()) ?? { usage() }()
     case "--nemesis-interval-us": profile.nemesisIntervalMicros = UInt64(value()) ?? { usage() }()
@@ -64,6 +67,7 @@ if ciSet {
         options.initialVoters = voters
         options.maxVoters = max(options.maxVoters, voters)
         options.faults = profile
+        options.leaseSafetyMarginTicks = leaseMargin
         runs.append(options)
     }
 }
