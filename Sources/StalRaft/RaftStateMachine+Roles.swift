@@ -255,16 +255,17 @@ extension RaftStateMachine {
     /// Sends the next append (or a snapshot) to `peer`; false when nothing was sent.
     @discardableResult
     mutating func sendAppend(to peer: RaftNodeID, sendIfEmpty: Bool = true) -> Bool {
-        guard var pr = tracker.progress[peer], !pr.isPaused else { return false }
-        let prevIndex = pr.next - 1
+        // Read what is needed, then mutate in place: a local copy of the progress would
+        // make the in-flight ring buffer copy itself on every send.
+        guard let next = tracker.progress[peer].flatMap({ $0.isPaused ? nil : $0.next }) else { return false }
+        let prevIndex = next - 1
         guard let prevTerm = log.term(at: prevIndex),
-              let entries = log.slice(from: pr.next, maxCount: config.maxEntriesPerAppend, maxBytes: config.maxBytesPerAppend) else {
+              let entries = log.slice(from: next, maxCount: config.maxEntriesPerAppend, maxBytes: config.maxBytesPerAppend) else {
             return sendSnapshot(to: peer)
         }
         if entries.isEmpty && !sendIfEmpty { return false }
         send(RaftMessage(kind: .append, from: id, to: peer, logTerm: prevTerm, index: prevIndex, entries: entries, commit: log.committed))
-        pr.sentAppend(lastIndex: entries.last?.index ?? prevIndex, count: entries.count)
-        tracker.progress[peer] = pr
+        tracker.progress[peer]?.sentAppend(lastIndex: entries.last?.index ?? prevIndex, count: entries.count)
         return true
     }
 

@@ -43,16 +43,18 @@ public struct HardState: Hashable, Sendable {
 /// Group membership. Both lists are sorted and disjoint; iteration order never depends on
 /// hashing, so simulator runs stay reproducible.
 public struct ConfState: Hashable, Sendable {
-    public private(set) var voters: [RaftNodeID]
-    public private(set) var learners: [RaftNodeID]
+    public let voters: [RaftNodeID]
+    public let learners: [RaftNodeID]
+    /// Voters and learners in id order.
+    public let members: [RaftNodeID]
 
     public init(voters: [RaftNodeID] = [], learners: [RaftNodeID] = []) {
         let v = Array(Set(voters)).sorted()
         self.voters = v
         self.learners = Array(Set(learners).subtracting(v)).sorted()
+        self.members = (self.voters + self.learners).sorted()
     }
 
-    public var members: [RaftNodeID] { (voters + learners).sorted() }
     public func isVoter(_ id: RaftNodeID) -> Bool { voters.contains(id) }
     public func isLearner(_ id: RaftNodeID) -> Bool { learners.contains(id) }
     public func isMember(_ id: RaftNodeID) -> Bool { isVoter(id) || isLearner(id) }

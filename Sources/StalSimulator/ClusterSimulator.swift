@@ -13,6 +13,8 @@ public final class ClusterSimulator {
         case client(Int, generation: Int)
         case nemesis
         case restart(RaftNodeID)
+        case crash(RaftNodeID, incarnation: Int)
+        case isolate(RaftNodeID, incarnation: Int)
         case heal(generation: Int)
         case snapshotReport(from: RaftNodeID, to: RaftNodeID, succeeded: Bool)
     }
@@ -54,6 +56,8 @@ public final class ClusterSimulator {
     private var unknownWrites = 0
     private var writesCompletedSinceHeal = 0
 
+    private let maxEntriesPerAppend: Int
+    private let messageLossPerMillion: UInt64
     private let tickMicros: UInt64 = 10_000
     private let operationTimeoutMicros: UInt64 = 1_000_000
     private let compactionThresholdEntries: LogIndex = 40
@@ -61,6 +65,10 @@ public final class ClusterSimulator {
     public init(options: SimulationOptions) {
         self.options = options
         random = SeededRandom(seed: options.seed)
+        let choices = options.faults.maxEntriesPerAppendChoices
+        maxEntriesPerAppend = choices[Int(random.next(below: UInt64(choices.count)))]
+        let losses = options.faults.messageLossPerMillionChoices
+        messageLossPerMillion = losses[Int(random.next(below: UInt64(losses.count)))]
     }
 
     public static func run(_ options: SimulationOptions) -> SimulationReport {
@@ -84,9 +92,9 @@ public final class ClusterSimulator {
         }
         if violations.isEmpty { runLivenessPhase() }
         finishClients()
-        let linearizability = violations.isEmpty ? LinearizabilityChecker().check(history) : .linearizable
+        let linearizability = LinearizabilityChecker().check(history)
         return SimulationReport(
-            seed: options.seed, steps: options.steps, traceHash: trace.value, violations: violations,
+            options: options, traceHash: trace.value, violations: violations,
             traceTail: Array(traceRing[traceRingNext...] + traceRing[..<traceRingNext]), history: history,
             linearizability: linearizability, completedWrites: completedWrites, completedReads: completedReads,
             unknownWrites: unknownWrites, elections: elections, crashes: crashes,
@@ -158,6 +166,12 @@ public final class ClusterSimulator {
         case .restart(let id):
             guard faultsActive, let n = node(id), !n.isUp, !n.retired else { return }
             restart(n)
+        case .crash(let id, let incarnation):
+            guard faultsActive, let n = node(id), n.isUp, n.incarnation == incarnation, liveNodes.count > 1 else { return }
+            crash(n)
+        case .isolate(let id, let incarnation):
+            guard faultsActive, let n = node(id), n.isUp, n.incarnation == incarnation else { return }
+            partition(isolating: id)
         case .heal(let generation):
             if generation == partitionGeneration {
                 blockedLinks = []
@@ -193,14 +207,23 @@ public final class ClusterSimulator {
         var c = RaftConfig(id: id)
         c.electionTicks = 10
         c.heartbeatTicks = 2
-        c.maxEntriesPerAppend = options.faults.maxEntriesPerAppend
+        c.maxEntriesPerAppend = maxEntriesPerAppend
         c.maxInflightAppends = 16
         c.testingFaults = options.raftFaults
+        c.leaseSafetyMarginTicks = options.leaseSafetyMarginTicks
         return c
     }
 
     private func restart(_ n: SimNode) {
-        n.start(config: raftConfig(n.id), seed: random.next(), keyCount: options.keys)
+        let state: RaftPersistentState
+        do {
+            state = try n.storage.recovered()
+            if state != n.storage.durable { violate("storage: n\(n.id) recovered a different state than was made durable") }
+        } catch {
+            violate("storage: n\(n.id) cannot recover: \(error)")
+            state = n.storage.durable
+        }
+        n.start(config: raftConfig(n.id), state: state, seed: random.next(), keyCount: options.keys)
         note("start n\(n.id) incarnation \(n.incarnation) term \(n.raft!.term) commit \(n.raft!.commitIndex) last \(n.raft!.lastIndex)")
         queue.push(.tick(n.id, incarnation: n.incarnation), at: now + random.next(below: n.tickIntervalMicros) + 1)
         check(n)
@@ -212,9 +235,9 @@ public final class ClusterSimulator {
         while n.outstanding == nil, n.raft?.hasReady == true {
             let r = n.raft!.ready()
             checkPersistedEntries(n, r)
-            if let s = r.snapshot { n.storage.write(.restore(s)) }
-            if !r.entries.isEmpty { n.storage.write(.entries(r.entries)) }
-            if let hs = r.hardState { n.storage.write(.hardState(hs)) }
+            if r.snapshot != nil || !r.entries.isEmpty || r.hardState != nil {
+                n.storage.write(.ready(snapshot: r.snapshot, entries: r.entries, hardState: r.hardState))
+            }
             if r.mustSync {
                 n.outstanding = r
                 queue.push(.persisted(n.id, incarnation: n.incarnation), at: now + delay(options.faults.diskSyncMicrosMin, options.faults.diskSyncMicrosMax))
@@ -298,15 +321,23 @@ public final class ClusterSimulator {
             return
         }
         let f = options.faults
-        let lost = blockedLinks.contains(link(m.from, m.to)) || random.chance(f.messageLossPerMillion, in: 1_000_000)
+        let lost = blockedLinks.contains(link(m.from, m.to)) || random.chance(messageLossPerMillion, in: 1_000_000)
         if lost {
             if m.kind == .snapshot { queue.push(.snapshotReport(from: m.from, to: m.to, succeeded: false), at: now + f.messageDelayMicrosMax) }
             return
         }
-        queue.push(.deliver(m), at: now + 1 + delay(f.messageDelayMicrosMin, f.messageDelayMicrosMax))
+        var latency = 1 + delay(f.messageDelayMicrosMin, f.messageDelayMicrosMax)
+        if random.chance(f.messageClogPerMillion, in: 1_000_000) { latency += random.next(below: f.clogMicrosMax + 1) }
+        queue.push(.deliver(m), at: now + latency)
         if random.chance(f.messageDuplicatePerMillion, in: 1_000_000) {
             queue.push(.deliver(m), at: now + 1 + delay(f.messageDelayMicrosMin, f.messageDelayMicrosMax))
         }
+    }
+
+    /// Half the time within a network round trip (before the new leader's no-op spreads),
+    /// otherwise within a few heartbeats.
+    private func soon() -> UInt64 {
+        random.next(below: random.chance(1, in: 2) ? 3_000 : 30_000)
     }
 
     private func link(_ from: RaftNodeID, _ to: RaftNodeID) -> UInt64 { from << 32 | to }
@@ -330,12 +361,12 @@ public final class ClusterSimulator {
         case 0..<25 where f.crashes:
             let candidates = liveNodes
             guard candidates.count > 1 else { return }
-            let victim = candidates[Int(random.next(below: UInt64(candidates.count)))]
-            let kept = Int(random.next(below: UInt64(victim.storage.pending.count + 1)))
-            note("crash n\(victim.id) keeping \(kept)/\(victim.storage.pending.count) unsynced writes")
-            victim.crash(keepingPendingWrites: kept)
-            crashes += 1
-            queue.push(.restart(victim.id), at: now + 50_000 + random.next(below: 700_000))
+            // Leaders are the interesting victims: half of all crashes hit the leader.
+            if let leader = currentLeader, random.chance(1, in: 2) {
+                crash(leader)
+            } else {
+                crash(candidates[Int(random.next(below: UInt64(candidates.count)))])
+            }
         case 25..<45 where f.partitions:
             partition()
         case 45..<60 where f.membershipChanges:
@@ -353,13 +384,21 @@ public final class ClusterSimulator {
         }
     }
 
-    private func partition() {
+    private func crash(_ victim: SimNode) {
+        let kept = Int(random.next(below: UInt64(victim.storage.pending.count + 1)))
+        note("crash n\(victim.id) keeping \(kept)/\(victim.storage.pending.count) unsynced writes")
+        victim.crash(keepingPendingWrites: kept)
+        crashes += 1
+        queue.push(.restart(victim.id), at: now + 50_000 + random.next(below: 700_000))
+    }
+
+    private func partition(isolating isolated: RaftNodeID? = nil) {
         partitionGeneration += 1
         blockedLinks = []
         let members = nodes.filter { !$0.retired }.map(\.id)
         guard members.count > 1 else { return }
-        let victim = members[Int(random.next(below: UInt64(members.count)))]
-        let shape = random.next(below: 4)
+        let victim = isolated ?? members[Int(random.next(below: UInt64(members.count)))]
+        let shape = isolated == nil ? random.next(below: 4) : 0
         switch shape {
         case 0:
             for other in members where other != victim {
@@ -432,7 +471,7 @@ public final class ClusterSimulator {
     }
 
     private func clientStep(_ c: SimClient) {
-        if var op = c.current {
+        if let op = c.current {
             if now >= op.deadline {
                 resolveAbandoned(c, op)
                 c.current = nil
@@ -440,8 +479,7 @@ public final class ClusterSimulator {
                 return
             }
             if op.submittedTo == nil {
-                submit(c, &op)
-                c.current = op
+                submit(c)
             } else {
                 wakeClient(c.id, after: op.deadline - now)
             }
@@ -457,12 +495,15 @@ public final class ClusterSimulator {
         case 5..<6: kind = .indexGet(.safe)
         default: kind = .indexGet(.leaseBased)
         }
-        var op = SimClient.Operation(operationID: id, kind: kind, key: key, invokedAt: now, deadline: now + operationTimeoutMicros)
-        submit(c, &op)
-        c.current = op
+        c.current = SimClient.Operation(operationID: id, kind: kind, key: key, invokedAt: now, deadline: now + operationTimeoutMicros)
+        submit(c)
     }
 
-    private func submit(_ c: SimClient, _ op: inout SimClient.Operation) {
+    /// Sends the client's current operation to the replica it believes leads. The
+    /// operation is recorded as submitted before the replica runs, because a lease read
+    /// can complete inside the same step.
+    private func submit(_ c: SimClient) {
+        guard var op = c.current else { return }
         let up = liveNodes
         guard !up.isEmpty else {
             wakeClient(c.id, after: 20_000)
@@ -476,7 +517,7 @@ public final class ClusterSimulator {
             let command = KVCommand(clientID: UInt16(c.id), operationID: op.operationID, kind: value == 0 ? .get : .put, key: op.key, value: value)
             switch target.raft!.propose(command.encoded()) {
             case .success(let position):
-                target.proposals[position.index] = (c.id, op.operationID, position.term)
+                target.proposals[position.index] = (c.id, op.operationID)
             case .failure(let r):
                 refusal = r
             }
@@ -492,6 +533,7 @@ public final class ClusterSimulator {
         } else {
             c.leaderGuess = target.id
             op.submittedTo = (target.id, target.incarnation)
+            c.current = op
             wakeClient(c.id, after: op.deadline - now)
         }
         pump(target)
@@ -559,6 +601,13 @@ public final class ClusterSimulator {
             } else {
                 leaderOfTerm[raft.term] = n.id
                 elections += 1
+                if faultsActive && options.faults.crashes && random.chance(options.faults.crashNewLeaderPerMillion, in: 1_000_000) {
+                    // A leader dying moments after election leaves entries of several terms
+                    // half-replicated: the ground Figure 8 of the Raft paper is built on.
+                    queue.push(.crash(n.id, incarnation: n.incarnation), at: now + soon())
+                } else if faultsActive && options.faults.partitions && random.chance(options.faults.isolateNewLeaderPerMillion, in: 1_000_000) {
+                    queue.push(.isolate(n.id, incarnation: n.incarnation), at: now + soon())
+                }
                 if maxCommitted >= raft.snapshotIndex, let known = committedTerm[maxCommitted], raft.term(at: maxCommitted) != known {
                     violate("leader completeness: n\(n.id) leader of term \(raft.term) lacks committed entry \(maxCommitted) (has term \(raft.term(at: maxCommitted).map(String.init) ?? "none"), committed term \(committedTerm[maxCommitted].map(String.init) ?? "none"), snapshot \(raft.snapshotIndex), last \(raft.lastIndex))")
                 }
@@ -581,7 +630,53 @@ public final class ClusterSimulator {
             }
             maxCommitted = max(maxCommitted, commit)
             n.lastCommitSeen = commit
+            if raft.role == .leader { checkCommitSurvivesElections(leader: n, index: commit) }
         }
+    }
+
+    /// Leader completeness at its source: when a leader commits `index`, no voter lacking
+    /// that entry may be able to win an election, i.e. be at least as up-to-date (§5.4.1)
+    /// as a quorum judged by their durable logs. Raft's proof says such a voter cannot
+    /// exist; a Figure 8 bug creates one long before it actually overwrites anything.
+    private func checkCommitSurvivesElections(leader: SimNode, index: LogIndex) {
+        guard let raft = leader.raft, let term = raft.term(at: index), index > raft.snapshotIndex else { return }
+        let voters = raft.confState.voters
+        let quorum = voters.count / 2 + 1
+        for rivalID in voters where rivalID != leader.id {
+            guard let rival = node(rivalID), !rival.retired, !holds(rival, index: index, term: term) else { continue }
+            let rivalLog = lastEntry(rival, durableOnly: false)
+            var supporters = 1
+            for voterID in voters where voterID != rivalID {
+                guard let voter = node(voterID) else { continue }
+                let voterLog = lastEntry(voter, durableOnly: true)
+                if rivalLog.term > voterLog.term || (rivalLog.term == voterLog.term && rivalLog.index >= voterLog.index) {
+                    supporters += 1
+                }
+            }
+            if supporters >= quorum {
+                violate("leader completeness: n\(leader.id) committed \(index)/t\(term) but n\(rivalID) lacks it and can still win an election (last \(rivalLog.index)/t\(rivalLog.term))")
+            }
+        }
+    }
+
+    private func holds(_ n: SimNode, index: LogIndex, term: RaftTerm) -> Bool {
+        if let raft = n.raft {
+            return index <= raft.snapshotIndex || raft.term(at: index) == term
+        }
+        let durable = n.storage.durable
+        if index <= durable.snapshot.metadata.index { return true }
+        return durable.entries.first { $0.index == index }?.term == term
+    }
+
+    /// A replica's last log position: in memory when running (unless `durableOnly`), on
+    /// disk otherwise.
+    private func lastEntry(_ n: SimNode, durableOnly: Bool) -> LogPosition {
+        if !durableOnly, let raft = n.raft {
+            return LogPosition(index: raft.lastIndex, term: raft.term(at: raft.lastIndex) ?? 0)
+        }
+        let durable = n.storage.durable
+        if let last = durable.entries.last { return LogPosition(index: last.index, term: last.term) }
+        return LogPosition(index: durable.snapshot.metadata.index, term: durable.snapshot.metadata.term)
     }
 
     // MARK: - Trace
@@ -605,6 +700,10 @@ public final class ClusterSimulator {
             trace.combine(5)
         case .restart(let id):
             trace.combine(6); trace.combine(id)
+        case .crash(let id, let inc):
+            trace.combine(9); trace.combine(id); trace.combine(UInt64(inc))
+        case .isolate(let id, let inc):
+            trace.combine(10); trace.combine(id); trace.combine(UInt64(inc))
         case .heal(let g):
             trace.combine(7); trace.combine(UInt64(g))
         case .snapshotReport(let from, let to, let ok):

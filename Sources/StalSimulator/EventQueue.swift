@@ -3,9 +3,6 @@ struct EventQueue<Event> {
     private var heap: [(time: UInt64, seq: UInt64, event: Event)] = []
     private var nextSeq: UInt64 = 0
 
-    var isEmpty: Bool { heap.isEmpty }
-    var count: Int { heap.count }
-
     mutating func push(_ event: Event, at time: UInt64) {
         heap.append((time, nextSeq, event))
         nextSeq += 1

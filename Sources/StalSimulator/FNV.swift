@@ -22,10 +22,4 @@ public struct FNV64: Hashable, Sendable {
         combine(UInt64(bytes.count))
         for b in bytes { combine(byte: b) }
     }
-
-    public static func digest(_ bytes: [UInt8]) -> UInt64 {
-        var h = FNV64()
-        h.combine(bytes)
-        return h.value
-    }
 }

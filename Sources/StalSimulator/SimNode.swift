@@ -17,7 +17,7 @@ final class SimNode {
     var retired = false
     var lastCommitSeen: LogIndex = 0
     var wasLeaderInTerm: RaftTerm = 0
-    var proposals: [LogIndex: (client: Int, operationID: UInt32, term: RaftTerm)] = [:]
+    var proposals: [LogIndex: (client: Int, operationID: UInt32)] = [:]
     var readRequests: [[UInt8]: (client: Int, operationID: UInt32)] = [:]
     var readsAwaitingApply: [(index: LogIndex, client: Int, operationID: UInt32)] = []
 
@@ -30,9 +30,8 @@ final class SimNode {
 
     var isUp: Bool { raft != nil }
 
-    func start(config: RaftConfig, seed: UInt64, keyCount: Int) {
+    func start(config: RaftConfig, state durable: RaftPersistentState, seed: UInt64, keyCount: Int) {
         incarnation += 1
-        let durable = storage.durable
         raft = RaftStateMachine(config: config, state: durable, random: SeededRandom(seed: seed))
         kv = KVStore(decoding: durable.snapshot.data, keyCount: keyCount)
         appliedIndex = durable.snapshot.metadata.index

@@ -15,6 +15,9 @@ public struct SimulationOptions: Hashable, Sendable {
     /// Simulated time the liveness phase may take to complete a write after healing.
     public var livenessBoundMicros: UInt64 = 20_000_000
     public var traceLinesKept: Int = 300
+    /// Passed to every replica's `RaftConfig`: lease reads are safe only while clock drift
+    /// stays below leaseSafetyMarginTicks / electionTicks (electionTicks is 10 here).
+    public var leaseSafetyMarginTicks: Int = 2
 
     public init(seed: UInt64, steps: Int) {
         self.seed = seed
@@ -24,11 +27,15 @@ public struct SimulationOptions: Hashable, Sendable {
 
 /// Fault rates, all in parts per million of the relevant occasion.
 public struct FaultProfile: Hashable, Sendable {
-    public var messageLossPerMillion: UInt64 = 30_000
+    /// Each run draws its message loss rate from these.
+    public var messageLossPerMillionChoices: [UInt64] = [10_000, 50_000, 150_000, 300_000]
     public var messageDuplicatePerMillion: UInt64 = 20_000
     public var messageDelayMicrosMin: UInt64 = 200
     /// Delays vary this much, which reorders messages.
     public var messageDelayMicrosMax: UInt64 = 8_000
+    /// A clogged message waits up to `clogMicrosMax` more, overtaken by later ones.
+    public var messageClogPerMillion: UInt64 = 20_000
+    public var clogMicrosMax: UInt64 = 100_000
     public var diskSyncMicrosMin: UInt64 = 100
     public var diskSyncMicrosMax: UInt64 = 3_000
     /// A nemesis acts roughly this often (crash, restart, partition, heal, membership
@@ -40,9 +47,13 @@ public struct FaultProfile: Hashable, Sendable {
     public var leadershipTransfers = true
     /// Per-node tick rate deviates by up to this much (parts per million) from nominal.
     public var clockDriftPerMillionMax: UInt64 = 10_000
-    /// Appends carry at most this many entries, so a new leader's older entries and its
-    /// no-op travel in separate messages (this exposes Figure 8 style bugs).
-    public var maxEntriesPerAppend: Int = 2
+    /// Each run draws its append batch limit from these. Small batches make a new leader's
+    /// older entries and its no-op travel in separate messages (Figure 8 territory).
+    public var maxEntriesPerAppendChoices: [Int] = [1, 1, 2, 16]
+    /// Chance that a newly elected leader crashes within 30 ms.
+    public var crashNewLeaderPerMillion: UInt64 = 500_000
+    /// Chance that a newly elected leader is cut off from everyone within 30 ms.
+    public var isolateNewLeaderPerMillion: UInt64 = 400_000
 
     public init() {}
 
@@ -50,8 +61,9 @@ public struct FaultProfile: Hashable, Sendable {
 
     public static let none: FaultProfile = {
         var p = FaultProfile()
-        p.messageLossPerMillion = 0
+        p.messageLossPerMillionChoices = [0]
         p.messageDuplicatePerMillion = 0
+        p.messageClogPerMillion = 0
         p.messageDelayMicrosMin = 0
         p.messageDelayMicrosMax = 0
         p.diskSyncMicrosMin = 0
@@ -61,14 +73,15 @@ public struct FaultProfile: Hashable, Sendable {
         p.membershipChanges = false
         p.leadershipTransfers = false
         p.clockDriftPerMillionMax = 0
-        p.maxEntriesPerAppend = 64
+        p.maxEntriesPerAppendChoices = [64]
         return p
     }()
 }
 
 public struct SimulationReport: Sendable {
-    public var seed: UInt64
-    public var steps: Int
+    public var options: SimulationOptions
+    public var seed: UInt64 { options.seed }
+    public var steps: Int { options.steps }
     public var traceHash: UInt64
     public var violations: [String]
     /// The last events before the end of the run (or the first violation).
@@ -89,9 +102,22 @@ public struct SimulationReport: Sendable {
         "seed=\(seed) steps=\(steps) trace=\(String(traceHash, radix: 16)) writes=\(completedWrites) reads=\(completedReads) unknown=\(unknownWrites) elections=\(elections) crashes=\(crashes) confchanges=\(membershipChanges) simulated_ms=\(simulatedMicros / 1000) \(passed ? "ok" : "FAILED")"
     }
 
+    public var reproduceCommand: String {
+        var command = "tools/sim --seed \(seed) --steps \(steps)"
+        if options.initialVoters != 3 { command += " --voters \(options.initialVoters)" }
+        if options.faults == .none { command += " --no-faults" }
+        let flags: [(RaftTestingFaults, String)] = [
+            (.commitPreviousTermEntriesByCounting, "commit-old-term"),
+            (.grantMultipleVotesPerTerm, "double-vote"),
+            (.acknowledgeBeforeSync, "skip-fsync"),
+        ]
+        for (fault, name) in flags where options.raftFaults.contains(fault) { command += " --fault \(name)" }
+        return command
+    }
+
     /// Everything needed to understand and reproduce a failure.
     public var failureDescription: String {
-        var lines = ["simulation failed: \(summary)", "reproduce: tools/sim --seed \(seed) --steps \(steps)"]
+        var lines = ["simulation failed: \(summary)", "reproduce: \(reproduceCommand)"]
         lines += violations.map { "violation: \($0)" }
         if case .violation(let key, let ops) = linearizability {
             lines.append("not linearizable on key \(key):")

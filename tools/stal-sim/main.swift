@@ -7,7 +7,7 @@ import StalSimulator
 // after printing its reproduction trace.
 
 func usage() -> Never {
-    print("usage: stal-sim [--seeds N] [--first-seed S] [--seed S] [--steps M] [--fault commit-old-term|double-vote|skip-fsync] [--history] [--trace-lines N]")
+    print("usage: stal-sim [--seeds N] [--first-seed S] [--seed S] [--steps M] [--fault commit-old-term|double-vote|skip-fsync] [--history] [--trace-lines N] [--voters N] [--keep-going] [--no-faults] [--ci] [--drift-ppm N] [--lease-margin N]")
     exit(2)
 }
 
@@ -17,6 +17,11 @@ var steps = 20_000
 var faults: RaftTestingFaults = []
 var printHistory = false
 var traceLines = 300
+var voters = 3
+var keepGoing = false
+var profile = FaultProfile.standard
+var ciSet = false
+var leaseMargin = 2
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let flag = args.removeFirst()
@@ -32,6 +37,15 @@ while !args.isEmpty {
         seeds = 1
     case "--steps": steps = Int(value()) ?? { usage() }()
     case "--history": printHistory = true
+    case "--keep-going": keepGoing = true
+    case "--no-faults": profile = .none
+    case "--ci": ciSet = true
+    case "--drift-ppm": profile.clockDriftPerMillionMax = UInt64(value()) ?? { usage() }()
+    case "--lease-margin": leaseMargin = Int(value()) ?? { usage() }()
+    case "--crash-new-leader-ppm": profile.crashNewLeaderPerMillion = UInt64(value()) ?? { usage() }()
+    case "--isolate-new-leader-ppm": profile.isolateNewLeaderPerMillion = UInt64(value()) ?? { usage() }()
+    case "--nemesis-interval-us": profile.nemesisIntervalMicros = UInt64(value()) ?? { usage() }()
+    case "--voters": voters = Int(value()) ?? { usage() }()
     case "--trace-lines": traceLines = Int(value()) ?? { usage() }()
     case "--fault":
         switch value() {
@@ -44,9 +58,21 @@ while !args.isEmpty {
     }
 }
 
+var runs: [SimulationOptions] = []
+if ciSet {
+    runs = CISeedSet.runs
+} else {
+    for seed in firstSeed..<(firstSeed + seeds) {
+        var options = SimulationOptions(seed: seed, steps: steps)
+        options.initialVoters = voters
+        options.maxVoters = max(options.maxVoters, voters)
+        options.faults = profile
+        options.leaseSafetyMarginTicks = leaseMargin
+        runs.append(options)
+    }
+}
 var failed = 0
-for seed in firstSeed..<(firstSeed + seeds) {
-    var options = SimulationOptions(seed: seed, steps: steps)
+for var options in runs {
     options.raftFaults = faults
     options.traceLinesKept = traceLines
     let report = ClusterSimulator.run(options)
@@ -57,9 +83,9 @@ for seed in firstSeed..<(firstSeed + seeds) {
         }
     }
     if !report.passed {
-        print(report.failureDescription)
+        if traceLines > 0 { print(report.failureDescription) }
         failed += 1
-        break
+        if !keepGoing { break }
     }
 }
 exit(failed == 0 ? 0 : 1)
