@@ -99,9 +99,9 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
                             body: .erasureCoded(layout: layout, shards: placement))
     }
 
-    /// Makes a staged blob visible: the manifest write is the commit point.
+    /// Makes a staged blob visible: the manifest write is the commit point. No reference
+    /// record yet: its absence means zero references since the manifest's creation.
     func commit(_ manifest: BlobManifest, at now: Timestamp) throws(StalError) {
-        try catalog.store(BlobReferenceRecord(count: 0, lastPutAt: now), for: manifest.blobID, temporaryToken: nextToken(now))
         try catalog.store(manifest, temporaryToken: nextToken(now))
     }
 
@@ -116,7 +116,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             let directory = directories[locationID]!
             io.async(group: group) {
                 do throws(StalError) {
-                    try directory.write(shared.value.file(index), id: id, shard: index, token: token)
+                    try directory.write(shared.value.file(index), id: id, shard: index, replacing: false, token: token)
                 } catch {
                     results[index] = error
                 }
@@ -296,7 +296,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
                 }
                 target = replacement
             }
-            try directories[target]!.write(file, id: id, shard: index, token: nextToken(now))
+            try directories[target]!.write(file, id: id, shard: index, replacing: true, token: nextToken(now))
             if target != placement[index] {
                 placement[index] = target
                 manifest.body = .erasureCoded(layout: layout, shards: placement)

@@ -26,7 +26,10 @@ struct ShardDirectory: Sendable {
 
     func path(_ id: BlobID, shard: Int) -> String { directory(id) + "/" + Self.name(id, shard: shard) }
 
-    func write(_ file: UnsafeRawBufferPointer, id: BlobID, shard: Int, token: String) throws(StalError) {
+    /// Writes a shard. A new blob's shards (`replacing: false`) go straight to their names,
+    /// since nothing reads them before the manifest commits; a healed shard replaces the old
+    /// file atomically, because readers may be using it.
+    func write(_ file: UnsafeRawBufferPointer, id: BlobID, shard: Int, replacing: Bool, token: String) throws(StalError) {
         let directory = directory(id)
         if !DurableFiles.isDirectory(directory) {
             guard isUsable, DurableFiles.makeDirectory(directory) else {
@@ -35,13 +38,17 @@ struct ShardDirectory: Sendable {
             try DurableFiles.syncDirectory(location.path)
         }
         let name = Self.name(id, shard: shard)
-        try DurableFiles.write(file, directory: directory, name: name, temporaryName: name + "." + token + ".tmp")
+        if replacing {
+            try DurableFiles.write(file, directory: directory, name: name, temporaryName: name + "." + token + ".tmp")
+        } else {
+            try DurableFiles.writeUnpublished(file, directory: directory, name: name)
+        }
     }
 
-    func write(_ file: [UInt8], id: BlobID, shard: Int, token: String) throws(StalError) {
+    func write(_ file: [UInt8], id: BlobID, shard: Int, replacing: Bool, token: String) throws(StalError) {
         let result: Result<Void, StalError> = file.withUnsafeBytes { raw in
             do throws(StalError) {
-                try write(raw, id: id, shard: shard, token: token)
+                try write(raw, id: id, shard: shard, replacing: replacing, token: token)
                 return .success(())
             } catch { return .failure(error) }
         }
