@@ -122,3 +122,30 @@ import Testing
         #expect(store.scrub(maxBytes: .max).blobsChecked == 5)
     }
 }
+
+@Suite struct BlobScrubberTests {
+    @Test func pausesKeepTheAverageAtTheRate() throws {
+        let fixture = try BlobStoreFixture()
+        let store = try fixture.open()
+        for seed in 0..<4 as Range<UInt64> { try store.put(BlobStoreFixture.randomBytes(100_000, seed: 200 + seed)) }
+        var pacing = ScrubPacing()
+        pacing.bytesPerSecond = 1_000_000
+        pacing.stepBytes = 1
+        pacing.passPauseMilliseconds = 3_600_000
+        var pauses: [Int64] = []
+        var reports: [ScrubReport] = []
+        BlobScrubber(store: store, pacing: pacing).run(
+            shouldStop: { reports.count == 5 },
+            sleepMilliseconds: { pauses.append($0) },
+            report: { reports.append($0) })
+        #expect(reports.map(\.blobsChecked) == [1, 1, 1, 1, 1])
+        #expect(reports.map(\.passCompleted) == [false, false, false, true, false])
+        // Each blob's 6 shards hold 100 kB / 4 plus parity: about 150 kB read, so ~150 ms.
+        for (pause, report) in zip(pauses.prefix(3), reports) {
+            #expect(pause == Int64((report.bytesRead * 1000 + 999_999) / 1_000_000))
+            #expect((140...170).contains(pause))
+        }
+        #expect(pauses[3] == 3_600_000)
+        #expect(pauses.count == 4)
+    }
+}
