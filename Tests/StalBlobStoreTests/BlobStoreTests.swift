@@ -149,3 +149,17 @@ import Testing
         #expect(pauses.count == 4)
     }
 }
+
+@Suite struct BlobCompressionTests {
+    @Test func incompressiblePrefixSkipsCompression() throws {
+        let fixture = try BlobStoreFixture()
+        let store = try fixture.open()
+        // Random first 512 KiB, then highly compressible text: the sample decides "no".
+        let mixed = BlobStoreFixture.randomBytes(512 * 1024, seed: 12) + Array(repeating: UInt8(ascii: "a"), count: 512 * 1024)
+        let id = try store.put(mixed)
+        #expect(try store.manifest(id)?.compression == BlobManifest.Compression.none)
+        #expect(try store.get(id) == mixed)
+        let text = Array(repeating: UInt8(ascii: "b"), count: 1 << 20)
+        #expect(try store.manifest(try store.put(text))?.compression == .zstd)
+    }
+}
