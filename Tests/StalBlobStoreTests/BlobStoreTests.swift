@@ -163,3 +163,32 @@ import Testing
         #expect(try store.manifest(try store.put(text))?.compression == .zstd)
     }
 }
+
+@Suite struct BlobStoreConcurrencyTests {
+    @Test func concurrentPutsOfSameAndDifferentBlobs() throws {
+        let fixture = try BlobStoreFixture()
+        let store = try fixture.open()
+        let inputs = (0..<4).map { BlobStoreFixture.randomBytes(90_000, seed: 300 + UInt64($0)) }
+        let ids = LockedResults(count: 12)
+        DispatchQueue.concurrentPerform(iterations: 12) { i in
+            ids.set(i, try? store.put(inputs[i % 4]))
+        }
+        let results = ids.values
+        #expect(results.allSatisfy { $0 != nil })
+        for i in 0..<12 {
+            #expect(results[i] == results[i % 4])
+            #expect(try store.get(results[i]!) == inputs[i % 4])
+        }
+        #expect(store.status().erasureCodedBlobs == 4)
+        let scrub = store.scrub(maxBytes: .max)
+        #expect(scrub.shardsCorrupt == 0 && scrub.shardsMissing == 0)
+    }
+}
+
+final class LockedResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [BlobID?]
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: BlobID?) { lock.withLock { storage[i] = value } }
+    var values: [BlobID?] { lock.withLock { storage } }
+}

@@ -83,6 +83,33 @@ struct StoreBenchmark {
         return lines
     }
 
+    /// The two file-system costs a put is made of, 4 KiB each: appending to an open file with
+    /// fdatasync (what a log pays) and creating a new durable file (what each shard pays).
+    func runPrimitives() throws -> [String] {
+        let directory = root + "/primitives"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let block = [UInt8](repeating: 0x42, count: 4096)
+        let log = open(directory + "/log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        let dir = open(directory, O_RDONLY | O_DIRECTORY)
+        defer { close(log); close(dir) }
+        var append: [Double] = [], create: [Double] = []
+        for i in 0..<60 {
+            append.append(try timeMs { _ = block.withUnsafeBytes { write(log, $0.baseAddress, 4096) }; fdatasync(log) })
+            create.append(try timeMs {
+                let fd = open(directory + "/f\(i)", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                _ = block.withUnsafeBytes { write(fd, $0.baseAddress, 4096) }
+                fdatasync(fd)
+                close(fd)
+                fsync(dir)
+            })
+        }
+        return [("append_fdatasync", append), ("create_fdatasync_dirfsync", create)].map { op, values in
+            let sorted = values.sorted()
+            return "{\"name\":\"erasure_fs_primitive\",\"k\":0,\"m\":0,\"op\":\"\(op)\",\"blob_bytes\":4096,"
+                + "\"p50_ms\":\(fixed(sorted[30], 3)),\"p90_ms\":\(fixed(sorted[54], 3)),\"result\":\(fixed(sorted[30], 3)),\"unit\":\"ms\"}"
+        }
+    }
+
     struct Measured {
         var seconds: Double
         var cpuSeconds: Double
