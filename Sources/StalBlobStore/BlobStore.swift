@@ -29,6 +29,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     private var scrubCursor: BlobID?
     private var lastScrub: ScrubReport?
     private let io = DispatchQueue(label: "stal.blobstore.shard-io", attributes: .concurrent)
+    private let inFlight = DispatchGroup()
 
     public init(configuration: BlobStoreConfiguration, clock: any WallClock) throws(StalError) {
         try configuration.validate()
@@ -89,11 +90,9 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         let layout = try StripeLayout(scheme: configuration.scheme, stripeBytes: stripeBytes, contentLength: stored.count)
         let placement = ShardPlacement.place(blob: id, shardCount: layout.scheme.totalShards, locations: storageLocations)
         let shards = stored.withUnsafeBytes { EncodedShards(content: $0, blobID: id, layout: layout, codec: codec, writtenAt: now) }
-        let results = writeInParallel(shards: shards, id: id, placement: placement, now: now)
-        let durable = results.filter { $0 == nil }.count
-        guard durable >= configuration.effectiveWriteQuorum else {
-            let reasons = results.compactMap { $0?.description }
-            throw StalError(.unavailable, "blob \(id.hex): \(durable) of \(placement.count) shards durable, quorum \(configuration.effectiveWriteQuorum): \(reasons.joined(separator: "; "))")
+        let outcome = writeInParallel(shards: shards, id: id, placement: placement, now: now)
+        guard outcome.durable >= configuration.effectiveWriteQuorum else {
+            throw StalError(.unavailable, "blob \(id.hex): \(outcome.durable) of \(placement.count) shards durable, quorum \(configuration.effectiveWriteQuorum): \(outcome.errors.map(\.description).joined(separator: "; "))")
         }
         return BlobManifest(blobID: id, length: bytes.count, compression: compression, createdAt: now,
                             body: .erasureCoded(layout: layout, shards: placement))
@@ -105,25 +104,32 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         try catalog.store(manifest, temporaryToken: nextToken(now))
     }
 
-    /// Writes every shard at once (each write ends in its own fsyncs) and returns, per shard,
-    /// nil on success or the error.
-    private func writeInParallel(shards: EncodedShards, id: BlobID, placement: [StorageLocationID], now: Timestamp) -> [StalError?] {
-        let results = LockedArray<StalError?>(repeating: nil, count: placement.count)
-        let group = DispatchGroup()
+    /// Starts every shard write at once (each ends in its own fsyncs) and returns as soon as
+    /// the write quorum is durable, or can no longer be. Writes still in flight finish in the
+    /// background: the manifest already places them, and a write that fails is a missing
+    /// shard the scrubber rebuilds.
+    private func writeInParallel(shards: EncodedShards, id: BlobID, placement: [StorageLocationID],
+                                 now: Timestamp) -> (durable: Int, errors: [StalError]) {
+        let tracker = ShardWriteTracker(count: placement.count)
         let shared = UncheckedSendable(shards)
         for (index, locationID) in placement.enumerated() {
             let token = nextToken(now)
             let directory = directories[locationID]!
-            io.async(group: group) {
+            io.async(group: inFlight) {
                 do throws(StalError) {
                     try directory.write(shared.value.file(index), id: id, shard: index, replacing: false, token: token)
+                    tracker.record(index, nil)
                 } catch {
-                    results[index] = error
+                    tracker.record(index, error)
                 }
             }
         }
-        group.wait()
-        return results.values
+        return tracker.wait(quorum: configuration.effectiveWriteQuorum)
+    }
+
+    /// Waits until every shard write started by earlier puts has finished (shutdown, tests).
+    public func drain() {
+        inFlight.wait()
     }
 
     // MARK: get
@@ -365,16 +371,30 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-final class LockedArray<Element>: @unchecked Sendable {
+/// Outcomes of one put's shard writes, and a wait that ends at quorum rather than at the
+/// slowest write.
+final class ShardWriteTracker: @unchecked Sendable {
     private let lock = Mutex()
-    private var storage: [Element]
+    private let progress = DispatchSemaphore(value: 0)
+    private let count: Int
+    private var durable = 0
+    private var errors: [StalError] = []
 
-    init(repeating value: Element, count: Int) { storage = Array(repeating: value, count: count) }
+    init(count: Int) { self.count = count }
 
-    subscript(index: Int) -> Element {
-        get { lock.withLock { storage[index] } }
-        set { lock.withLock { storage[index] = newValue } }
+    func record(_ index: Int, _ error: StalError?) {
+        lock.withLock {
+            if let error { errors.append(error) } else { durable += 1 }
+        }
+        progress.signal()
     }
 
-    var values: [Element] { lock.withLock { storage } }
+    func wait(quorum: Int) -> (durable: Int, errors: [StalError]) {
+        while true {
+            let state = lock.withLock { (durable, errors) }
+            let pending = count - state.0 - state.1.count
+            if state.0 >= quorum || state.0 + pending < quorum || pending == 0 { return state }
+            progress.wait()
+        }
+    }
 }

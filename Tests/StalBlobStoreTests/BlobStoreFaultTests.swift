@@ -87,6 +87,7 @@ import Testing
         let bytes = BlobStoreFixture.randomBytes(150_000, seed: 10)
         let id = try store.put(bytes)
         guard case .erasureCoded(_, let before)? = try store.manifest(id)?.body else { Issue.record("coded"); return }
+        store.drain()
         let lost = before[2]
         try FileManager.default.removeItem(atPath: fixture.location(lost).path)
         #expect(try store.get(id) == bytes)
@@ -110,6 +111,7 @@ import Testing
             id = BlobID(digest: Array(FixtureHash.sha256(bytes)))!
             // The put stops after the shards are durable and before the manifest commits.
             _ = try store.stageShards(id: id, bytes: bytes, at: fixture.clock.now())
+            store.drain()
         }
         let leftover = fixture.configuration.locations[0].path + "/" + String(id.hex.prefix(2)) + "/\(id.hex).9.shard.\(fixture.clock.now().millisecondsSinceEpoch)-77.tmp"
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: leftover))

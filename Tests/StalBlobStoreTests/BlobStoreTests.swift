@@ -79,7 +79,14 @@ import Testing
         fixture.configuration.writeQuorum = 4
         let lenient = try fixture.open()
         let id = try lenient.put(bytes)
+        lenient.drain()
         #expect(try lenient.get(id) == bytes)
+        // The two shards that could not be written are rebuilt once their locations return.
+        try FileManager.default.createDirectory(atPath: fixture.configuration.locations[0].path, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: fixture.configuration.locations[1].path, withIntermediateDirectories: true)
+        let report = lenient.scrub(maxBytes: .max)
+        #expect(report.shardsMissing == 2 && report.shardsHealed == 2)
+        #expect(lenient.status().locations.allSatisfy { $0.usable && $0.shards == 1 })
     }
 
     @Test func referencesKeepBlobsAndReleaseLetsThemGo() throws {
