@@ -11,6 +11,8 @@ struct ShardSetReader {
     let layout: StripeLayout
     let placement: [StorageLocationID]
     private var opened: [Int: Result<OpenShard, ShardFault>] = [:]
+    /// Plans by (sources, targets): a blob with one lost shard reuses one plan for all stripes.
+    private var plans: [[Int]: DecodePlan] = [:]
 
     init(store: BlobStore, id: BlobID, layout: StripeLayout, placement: [StorageLocationID]) {
         self.store = store
@@ -79,7 +81,15 @@ struct ShardSetReader {
         guard sources.count >= k else {
             throw StalError(.corrupted, "blob \(id.hex) stripe \(s): \(sources.count) of \(layout.scheme.totalShards) shards intact, \(k) needed")
         }
-        let plan = try store.decodePlan(available: Array(sources.keys), targets: targets)
+        let available = Array(sources.keys).sorted()
+        let key = available + [-1] + targets
+        let plan: DecodePlan
+        if let cached = plans[key] {
+            plan = cached
+        } else {
+            plan = try store.decodePlan(available: available, targets: targets)
+            plans[key] = plan
+        }
         let length = layout.cellLength(stripe: s)
         let input = CellBuffer(cells: k, cellLength: length)
         for (i, index) in plan.sources.enumerated() { input.store(sources[index]!, at: i) }

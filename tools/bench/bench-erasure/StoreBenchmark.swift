@@ -55,8 +55,21 @@ struct StoreBenchmark {
                 guard try store.get(ids[i]).count == size else { throw StalError(.internal, "short read") }
             }
             lines.append(line(op: "get", size: size, count: count, measured: get, isal: isalEncodeGbps))
+            guard size > store.configuration.inlineBytesMax else { continue }
+            store.drain()
+            for id in ids { try removeFirstShard(of: id, store: store) }
+            let degraded = try measure(count: count) { i in
+                guard try store.get(ids[i]).count == size else { throw StalError(.internal, "short read") }
+            }
+            lines.append(line(op: "get_1_shard_lost", size: size, count: count, measured: degraded, isal: isalEncodeGbps))
         }
         return lines
+    }
+
+    private func removeFirstShard(of id: BlobID, store: BlobStore) throws {
+        guard case .erasureCoded(_, let placement)? = try store.manifest(id)?.body,
+              let location = store.configuration.locations.first(where: { $0.id == placement[0] }) else { return }
+        try FileManager.default.removeItem(atPath: "\(location.path)/\(id.hex.prefix(2))/\(id.hex).0.shard")
     }
 
     /// Latency of one put, coded versus inline, per size; the inline threshold comes from here.
