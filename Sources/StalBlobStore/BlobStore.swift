@@ -28,6 +28,8 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     private var temporarySequence: UInt64 = 0
     private var scrubCursor: BlobID?
     private var lastScrub: ScrubReport?
+    /// Blobs a read found damaged, scrubbed first by the next step.
+    private var healQueue = Set<BlobID>()
     private let io = DispatchQueue(label: "stal.blobstore.shard-io", attributes: .concurrent)
     private let inFlight = DispatchGroup()
 
@@ -167,13 +169,22 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         case (.inline(let stored), .zstd):
             return Array(try BlobCompression.decompress(stored, length: manifest.length)[range])
         case (.erasureCoded(let layout, let shards), .none):
-            var reader = ShardSetReader(store: self, id: manifest.blobID, layout: layout, placement: shards)
-            return try reader.read(range)
+            return try readCoded(manifest.blobID, layout: layout, placement: shards, range: range)
         case (.erasureCoded(let layout, let shards), .zstd):
-            var reader = ShardSetReader(store: self, id: manifest.blobID, layout: layout, placement: shards)
-            let stored = try reader.read(0..<layout.contentLength)
+            let stored = try readCoded(manifest.blobID, layout: layout, placement: shards, range: 0..<layout.contentLength)
             return Array(try BlobCompression.decompress(stored, length: manifest.length)[range])
         }
+    }
+
+    /// Reads coded bytes; a read that had to decode queues the blob for healing, so damage
+    /// found by clients is repaired by the next scrub step instead of waiting for a full pass.
+    private func readCoded(_ id: BlobID, layout: StripeLayout, placement: [StorageLocationID],
+                           range: Range<Int>) throws(StalError) -> [UInt8] {
+        var reader = ShardSetReader(store: self, id: id, layout: layout, placement: placement)
+        defer {
+            if reader.sawDamage { stateLock.withLock { _ = healQueue.insert(id) } }
+        }
+        return try reader.read(range)
     }
 
     func directory(_ id: StorageLocationID) -> ShardDirectory? { directories[id] }
@@ -268,16 +279,20 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     /// Verifies blobs from where the last call stopped until about `maxBytes` have been
     /// read, rebuilding missing or corrupt shards onto usable locations.
     public func scrub(maxBytes: Int) -> ScrubReport {
-        let cursor = stateLock.withLock { scrubCursor }
-        let ids = catalog.allBlobIDs().filter { cursor == nil || $0 > cursor! }
+        let (cursor, queued) = stateLock.withLock { () -> (BlobID?, Set<BlobID>) in
+            defer { healQueue.removeAll() }
+            return (scrubCursor, healQueue)
+        }
         var report = ScrubReport()
-        var last: BlobID?
+        for id in queued.sorted() { BlobScrub(store: self, id: id).run(into: &report) }
+        let ids = catalog.allBlobIDs().filter { cursor == nil || $0 > cursor! }
+        var last = cursor
         for id in ids {
             if report.bytesRead >= maxBytes { break }
-            BlobScrub(store: self, id: id).run(into: &report)
+            if !queued.contains(id) { BlobScrub(store: self, id: id).run(into: &report) }
             last = id
         }
-        report.passCompleted = last == ids.last
+        report.passCompleted = ids.isEmpty || last == ids.last
         stateLock.withLock {
             scrubCursor = report.passCompleted ? nil : last
             lastScrub = report
@@ -336,7 +351,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
                                      shards: shardsPerLocation[$0.id] ?? 0)
         }
         status.scheme = configuration.scheme
-        status.lastScrub = stateLock.withLock { lastScrub }
+        (status.lastScrub, status.blobsAwaitingHeal) = stateLock.withLock { (lastScrub, healQueue.count) }
         return status
     }
 

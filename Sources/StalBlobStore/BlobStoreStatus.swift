@@ -21,6 +21,8 @@ public struct BlobStoreStatus: Hashable, Sendable, CustomStringConvertible {
     public var storedBytes = 0
     public var locations: [Location] = []
     public var lastScrub: ScrubReport?
+    /// Blobs that reads found damaged and the next scrub step will heal.
+    public var blobsAwaitingHeal = 0
 
     public var description: String {
         var lines = [
@@ -30,6 +32,7 @@ public struct BlobStoreStatus: Hashable, Sendable, CustomStringConvertible {
         for location in locations {
             lines.append("location \(location.id) domain \(location.failureDomain) \(location.usable ? "up" : "DOWN") shards \(location.shards)")
         }
+        if blobsAwaitingHeal > 0 { lines.append("blobs awaiting heal \(blobsAwaitingHeal)") }
         if let scrub = lastScrub {
             lines.append("last scrub: checked \(scrub.blobsChecked) read \(scrub.bytesRead) missing \(scrub.shardsMissing) corrupt \(scrub.shardsCorrupt) healed \(scrub.shardsHealed) unrecoverable \(scrub.unrecoverable.count)")
         }

@@ -13,6 +13,8 @@ struct ShardSetReader {
     private var opened: [Int: Result<OpenShard, ShardFault>] = [:]
     /// Plans by (sources, targets): a blob with one lost shard reuses one plan for all stripes.
     private var plans: [[Int]: DecodePlan] = [:]
+    /// True once any shard or cell this reader touched was missing or damaged.
+    private(set) var sawDamage = false
 
     init(store: BlobStore, id: BlobID, layout: StripeLayout, placement: [StorageLocationID]) {
         self.store = store
@@ -42,8 +44,11 @@ struct ShardSetReader {
 
     /// Cell `s` of shard `index` if it is intact.
     mutating func cell(shard index: Int, stripe s: Int) -> [UInt8]? {
-        guard case .success(let shard) = open(index) else { return nil }
-        return shard.cell(stripe: s)
+        guard case .success(let shard) = open(index), let cell = shard.cell(stripe: s) else {
+            sawDamage = true
+            return nil
+        }
+        return cell
     }
 
     mutating func open(_ index: Int) -> Result<OpenShard, ShardFault> {

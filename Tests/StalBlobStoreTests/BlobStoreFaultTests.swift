@@ -132,3 +132,21 @@ import Testing
         #expect(try store.get(id) == bytes)
     }
 }
+
+@Suite struct ReadTriggeredHealTests {
+    @Test func aDegradedReadQueuesTheBlobForTheNextScrubStep() throws {
+        let fixture = try BlobStoreFixture()
+        let store = try fixture.open()
+        var blobs: [BlobID] = []
+        for seed in 0..<3 as Range<UInt64> { blobs.append(try store.put(BlobStoreFixture.randomBytes(100_000, seed: 400 + seed))) }
+        let damaged = blobs.max()!
+        try FileManager.default.removeItem(atPath: try fixture.shardPaths(store, damaged)[0])
+        #expect(try store.get(damaged).count == 100_000)
+        #expect(store.status().blobsAwaitingHeal == 1)
+        // A step too small for the regular pass to reach the damaged blob still heals it.
+        let report = store.scrub(maxBytes: 1)
+        #expect(report.shardsHealed == 1 && report.shardsMissing == 1)
+        #expect(store.status().blobsAwaitingHeal == 0)
+        #expect(FileManager.default.fileExists(atPath: try fixture.shardPaths(store, damaged)[0]))
+    }
+}
