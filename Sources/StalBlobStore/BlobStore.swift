@@ -4,28 +4,27 @@ import StalCore
 import StalDeterminism
 import StalErasure
 
-/// Content-addressed, compressed, erasure-coded blobs over local directory locations.
+/// Content-addressed, compressed, erasure-coded blobs over a set of shard devices.
 ///
 /// A put hashes the bytes (the id is their SHA-256), compresses them with zstd when that
-/// pays, and then either keeps them inline in the manifest (small blobs: one fsynced write)
+/// pays, and then either keeps them inline in the manifest (small blobs: one durable write)
 /// or cuts them into k+m checksummed shards written in parallel to distinct failure domains.
 /// It returns once a write quorum of shards is durable and the manifest that makes the blob
 /// visible is durable; a crash before that leaves shards without a manifest, which garbage
 /// collection removes later.
 ///
-/// Calls block on file I/O; run them from a thread pool, not an event loop.
+/// Calls block on I/O; run them from a thread pool, not an event loop.
 public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     public let configuration: BlobStoreConfiguration
     private let clock: any WallClock
-    private let catalog: FileBlobCatalog
-    private let directories: [StorageLocationID: ShardDirectory]
+    private let catalog: any BlobCatalog
+    private let devices: [StorageLocationID: any ShardDevice]
     private let storageLocations: [StorageLocation]
     private let codec: ReedSolomonCodec
     private let stripeBytes: Int
     /// Serialises put, collection and healing of one blob (striped by id).
     private let blobLocks: [Mutex]
     private let stateLock = Mutex()
-    private var temporarySequence: UInt64 = 0
     private var scrubCursor: BlobID?
     private var lastScrub: ScrubReport?
     /// Blobs a read found damaged, scrubbed first by the next step.
@@ -33,19 +32,29 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     private let io = DispatchQueue(label: "stal.blobstore.shard-io", attributes: .concurrent)
     private let inFlight = DispatchGroup()
 
-    public init(configuration: BlobStoreConfiguration, clock: any WallClock) throws(StalError) {
+    /// A store over local directories: `configuration.catalogPath` and one
+    /// `FileShardDevice` per configured location.
+    public convenience init(configuration: BlobStoreConfiguration, clock: any WallClock) throws(StalError) {
+        try self.init(configuration: configuration,
+                      catalog: try FileBlobCatalog(root: configuration.catalogPath),
+                      devices: configuration.locations.map { FileShardDevice(location: $0) },
+                      clock: clock)
+    }
+
+    /// A store over any catalog and devices (memory ones in tests and the simulator);
+    /// `configuration.catalogPath` and `locations` are not used.
+    public init(configuration: BlobStoreConfiguration, catalog: any BlobCatalog, devices: [any ShardDevice],
+                clock: any WallClock) throws(StalError) {
         try configuration.validate()
+        guard !devices.isEmpty else { throw StalError(.invalidArgument, "blob store: no locations") }
+        guard Set(devices.map(\.id)).count == devices.count else {
+            throw StalError(.invalidArgument, "blob store: duplicate location ids")
+        }
         self.configuration = configuration
         self.clock = clock
-        self.catalog = try FileBlobCatalog(root: configuration.catalogPath)
-        var directories: [StorageLocationID: ShardDirectory] = [:]
-        for location in configuration.locations {
-            let directory = ShardDirectory(location: location)
-            _ = directory.prepare()
-            directories[location.id] = directory
-        }
-        self.directories = directories
-        self.storageLocations = configuration.locations.map { StorageLocation(id: $0.id, failureDomain: $0.failureDomain) }
+        self.catalog = catalog
+        self.devices = Dictionary(uniqueKeysWithValues: devices.map { ($0.id, $0) })
+        self.storageLocations = devices.map { StorageLocation(id: $0.id, failureDomain: $0.failureDomain) }
         self.codec = ReedSolomonCodec(scheme: configuration.scheme)
         self.stripeBytes = StripeLayout.alignedStripeBytes(configuration.stripeBytes, scheme: configuration.scheme)
         self.blobLocks = (0..<64).map { _ in Mutex() }
@@ -66,7 +75,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             if try catalog.manifest(id) != nil {
                 var record = try catalog.references(id) ?? BlobReferenceRecord(count: 0, lastPutAt: now)
                 record.lastPutAt = now
-                try catalog.store(record, for: id, temporaryToken: nextToken(now))
+                try catalog.store(record, for: id, at: now)
                 return
             }
             let manifest = try stageShards(id: id, bytes: bytes, at: now)
@@ -103,7 +112,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     /// Makes a staged blob visible: the manifest write is the commit point. No reference
     /// record yet: its absence means zero references since the manifest's creation.
     func commit(_ manifest: BlobManifest, at now: Timestamp) throws(StalError) {
-        try catalog.store(manifest, temporaryToken: nextToken(now))
+        try catalog.store(manifest, at: now)
     }
 
     /// Starts every shard write at once (each ends in its own fsyncs) and returns as soon as
@@ -115,11 +124,10 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         let tracker = ShardWriteTracker(count: placement.count)
         let shared = UncheckedSendable(shards)
         for (index, locationID) in placement.enumerated() {
-            let token = nextToken(now)
-            let directory = directories[locationID]!
+            let device = devices[locationID]!
             io.async(group: inFlight) {
                 do throws(StalError) {
-                    try directory.write(shared.value.file(index), id: id, shard: index, replacing: false, token: token)
+                    try device.writeNew(shared.value.file(index), blob: id, shard: index)
                     tracker.record(index, nil)
                 } catch {
                     tracker.record(index, error)
@@ -187,7 +195,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         return try reader.read(range)
     }
 
-    func directory(_ id: StorageLocationID) -> ShardDirectory? { directories[id] }
+    func device(_ id: StorageLocationID) -> (any ShardDevice)? { devices[id] }
 
     func decodePlan(available: [Int], targets: [Int]) throws(StalError) -> DecodePlan {
         try codec.decodePlan(available: available, targets: targets)
@@ -217,7 +225,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             let now = clock.now()
             var record = try catalog.references(id) ?? BlobReferenceRecord(count: 0, lastPutAt: manifest.createdAt)
             try change(&record.count)
-            try catalog.store(record, for: id, temporaryToken: nextToken(now))
+            try catalog.store(record, for: id, at: now)
         }
     }
 
@@ -239,39 +247,28 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
                 report.blobsCollected += 1
                 if case .erasureCoded(_, let shards) = manifest.body {
                     for (index, location) in shards.enumerated() {
-                        try directories[location]?.remove(id, shard: index)
+                        try devices[location]?.remove(blob: id, shard: index)
                         report.shardsCollected += 1
                     }
                 }
             }
         }
-        for directory in directories.values {
-            let inventory = directory.inventory()
-            for (id, shard) in inventory.shards {
-                try withBlobLock(id) { () throws(StalError) in
-                    if case .erasureCoded(_, let placement)? = try? catalog.manifest(id)?.body,
-                       shard < placement.count, placement[shard] == directory.location.id { return }
-                    if let writtenAt = orphanWrittenAt(directory, id: id, shard: shard),
-                       writtenAt.adding(milliseconds: grace) > now { return }
-                    try directory.remove(id, shard: shard)
+        let cutoff = now.adding(milliseconds: -grace)
+        for device in devices.values {
+            for address in device.inventory() {
+                try withBlobLock(address.blob) { () throws(StalError) in
+                    if case .erasureCoded(_, let placement)? = try? catalog.manifest(address.blob)?.body,
+                       address.shard < placement.count, placement[address.shard] == device.id { return }
+                    if let writtenAt = device.header(blob: address.blob, shard: address.shard)?.writtenAt,
+                       writtenAt > cutoff { return }
+                    try device.remove(blob: address.blob, shard: address.shard)
                     report.shardsCollected += 1
                 }
             }
-            for (path, writtenAtMs) in inventory.temporaries where writtenAtMs + grace <= now.millisecondsSinceEpoch {
-                try DurableFiles.remove(path)
-                report.temporariesCollected += 1
-            }
+            report.temporariesCollected += try device.removeLeftovers(before: cutoff)
         }
-        for (path, writtenAtMs) in catalog.staleTemporaryFiles() where writtenAtMs + grace <= now.millisecondsSinceEpoch {
-            try DurableFiles.remove(path)
-            report.temporariesCollected += 1
-        }
+        report.temporariesCollected += try catalog.removeLeftovers(before: cutoff)
         return report
-    }
-
-    /// When an orphaned shard was written, from its header; nil when the header is unreadable.
-    private func orphanWrittenAt(_ directory: ShardDirectory, id: BlobID, shard: Int) -> Timestamp? {
-        directory.header(id, shard: shard)?.writtenAt
     }
 
     // MARK: scrub and heal
@@ -309,19 +306,19 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             }
             let now = clock.now()
             var target = placement[index]
-            if directories[target]?.isUsable != true {
+            if devices[target]?.isUsable != true {
                 guard let replacement = ShardPlacement.replacement(blob: id, shardIndex: index, current: placement,
                                                                    locations: storageLocations,
-                                                                   usable: { self.directories[$0]?.isUsable == true }) else {
+                                                                   usable: { self.devices[$0]?.isUsable == true }) else {
                     throw StalError(.unavailable, "blob \(id.hex): no usable location for shard \(index)")
                 }
                 target = replacement
             }
-            try directories[target]!.write(file, id: id, shard: index, replacing: true, token: nextToken(now))
+            try devices[target]!.replace(file, blob: id, shard: index, at: now)
             if target != placement[index] {
                 placement[index] = target
                 manifest.body = .erasureCoded(layout: layout, shards: placement)
-                try catalog.store(manifest, temporaryToken: nextToken(now))
+                try catalog.store(manifest, at: now)
             }
         }
     }
@@ -346,8 +343,8 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             }
             if ((try? catalog.references(id))??.count ?? 0) > 0 { status.referencedBlobs += 1 }
         }
-        status.locations = configuration.locations.map {
-            BlobStoreStatus.Location(id: $0.id, failureDomain: $0.failureDomain, usable: directories[$0.id]!.isUsable,
+        status.locations = storageLocations.map {
+            BlobStoreStatus.Location(id: $0.id, failureDomain: $0.failureDomain, usable: devices[$0.id]!.isUsable,
                                      shards: shardsPerLocation[$0.id] ?? 0)
         }
         status.scheme = configuration.scheme
@@ -363,13 +360,6 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             do throws(StalError) { return .success(try body()) } catch { return .failure(error) }
         }
         return try result.get()
-    }
-
-    func nextToken(_ now: Timestamp) -> String {
-        stateLock.withLock {
-            temporarySequence += 1
-            return TemporaryToken.make(at: now, sequence: temporarySequence)
-        }
     }
 }
 

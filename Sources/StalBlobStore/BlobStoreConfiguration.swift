@@ -56,10 +56,6 @@ public struct BlobStoreConfiguration: Sendable {
     }
 
     func validate() throws(StalError) {
-        guard !locations.isEmpty else { throw StalError(.invalidArgument, "blob store: no locations") }
-        guard Set(locations.map(\.id)).count == locations.count else {
-            throw StalError(.invalidArgument, "blob store: duplicate location ids")
-        }
         guard (scheme.dataShards...scheme.totalShards).contains(effectiveWriteQuorum) else {
             throw StalError(.invalidArgument, "blob store: write quorum \(effectiveWriteQuorum) outside k...k+m for \(scheme)")
         }

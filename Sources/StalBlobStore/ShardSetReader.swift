@@ -54,8 +54,8 @@ struct ShardSetReader {
     mutating func open(_ index: Int) -> Result<OpenShard, ShardFault> {
         if let known = opened[index] { return known }
         let result: Result<OpenShard, ShardFault>
-        if let directory = store.directory(placement[index]) {
-            result = OpenShard.open(directory, id: id, shard: index, layout: layout)
+        if let device = store.device(placement[index]) {
+            result = OpenShard.open(device, blob: id, shard: index, layout: layout)
         } else {
             result = .failure(.missing)
         }
