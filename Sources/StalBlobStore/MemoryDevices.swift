@@ -101,11 +101,6 @@ public final class MemoryShardDevice: ShardDevice, @unchecked Sendable {
             files[address] = Array(file.prefix(length))
         }
     }
-
-    /// A partial shard as a crash in the middle of `writeNew` would leave it.
-    public func plantPartialShard(_ bytes: [UInt8], blob: BlobID, shard: Int) {
-        lock.withLock { files[ShardAddress(blob: blob, shard: shard)] = bytes }
-    }
 }
 
 /// Manifests and references in memory, for tests and the simulator.
