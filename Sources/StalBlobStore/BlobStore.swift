@@ -31,6 +31,8 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     private var healQueue = Set<BlobID>()
     private let io = DispatchQueue(label: "stal.blobstore.shard-io", attributes: .concurrent)
     private let inFlight = DispatchGroup()
+    /// Bounds concurrent shard writes per location, and with it the I/O threads.
+    private let writeSlots: [StorageLocationID: DispatchSemaphore]
 
     /// A store over local directories: `configuration.catalogPath` and one
     /// `FileShardDevice` per configured location.
@@ -58,6 +60,9 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         self.codec = ReedSolomonCodec(scheme: configuration.scheme)
         self.stripeBytes = StripeLayout.alignedStripeBytes(configuration.stripeBytes, scheme: configuration.scheme)
         self.blobLocks = (0..<64).map { _ in Mutex() }
+        self.writeSlots = Dictionary(uniqueKeysWithValues: devices.map {
+            ($0.id, DispatchSemaphore(value: configuration.shardWritesInFlightPerLocationMax))
+        })
     }
 
     // MARK: put
@@ -125,7 +130,10 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         let shared = UncheckedSendable(shards)
         for (index, locationID) in placement.enumerated() {
             let device = devices[locationID]!
+            let slots = writeSlots[locationID]!
+            slots.wait()
             io.async(group: inFlight) {
+                defer { slots.signal() }
                 do throws(StalError) {
                     try device.writeNew(shared.value.file(index), blob: id, shard: index)
                     tracker.record(index, nil)
