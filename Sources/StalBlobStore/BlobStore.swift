@@ -104,9 +104,14 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             return BlobManifest(blobID: id, length: bytes.count, compression: compression, createdAt: now, body: .inline(stored))
         }
         let layout = try StripeLayout(scheme: configuration.scheme, stripeBytes: stripeBytes, contentLength: stored.count)
-        let placement = ShardPlacement.place(blob: id, shardCount: layout.scheme.totalShards, locations: storageLocations)
+        // Locations that are down take no new shards while enough others remain to keep the
+        // shards apart; otherwise the down ones count against the write quorum instead of
+        // doubling shards up. The manifest records where shards went either way.
+        let usable = storageLocations.filter { devices[$0.id]!.isUsable }
+        let candidates = usable.count >= min(layout.scheme.totalShards, storageLocations.count) ? usable : storageLocations
+        let placement = ShardPlacement.place(blob: id, shardCount: layout.scheme.totalShards, locations: candidates)
         let shards = stored.withUnsafeBytes { EncodedShards(content: $0, blobID: id, layout: layout, codec: codec, writtenAt: now) }
-        let outcome = writeInParallel(shards: shards, id: id, placement: placement, now: now)
+        let outcome = writeInParallel(shards: shards, id: id, placement: placement)
         guard outcome.durable >= configuration.effectiveWriteQuorum else {
             throw StalError(.unavailable, "blob \(id.hex): \(outcome.durable) of \(placement.count) shards durable, quorum \(configuration.effectiveWriteQuorum): \(outcome.errors.map(\.description).joined(separator: "; "))")
         }
@@ -124,8 +129,8 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     /// the write quorum is durable, or can no longer be. Writes still in flight finish in the
     /// background: the manifest already places them, and a write that fails is a missing
     /// shard the scrubber rebuilds.
-    private func writeInParallel(shards: EncodedShards, id: BlobID, placement: [StorageLocationID],
-                                 now: Timestamp) -> (durable: Int, errors: [StalError]) {
+    private func writeInParallel(shards: EncodedShards, id: BlobID,
+                                 placement: [StorageLocationID]) -> (durable: Int, errors: [StalError]) {
         let tracker = ShardWriteTracker(count: placement.count)
         let shared = UncheckedSendable(shards)
         for (index, locationID) in placement.enumerated() {

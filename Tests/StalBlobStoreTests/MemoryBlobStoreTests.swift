@@ -71,3 +71,30 @@ import Testing
         #expect(try store.get(id) == bytes)
     }
 }
+
+@Suite struct PlacementAtPutTests {
+    @Test func downLocationsAreSkippedWhileEnoughOthersRemain() throws {
+        let clock = ManualClock()
+        let devices = (0..<8).map { MemoryShardDevice(id: StorageLocationID("m\($0)"), failureDomain: "d\($0)") }
+        var configuration = BlobStoreConfiguration(catalogPath: "", locations: [], scheme: try ErasureScheme(dataShards: 4, parityShards: 2))
+        configuration.inlineBytesMax = 0
+        let store = try BlobStore(configuration: configuration, catalog: MemoryBlobCatalog(), devices: devices, clock: clock)
+        devices[0].fail(losingData: false)
+        devices[1].fail(losingData: false)
+        var random = SeededRandom(seed: 4)
+        for _ in 0..<20 {
+            let id = try store.put(random.bytes(5000))
+            guard case .erasureCoded(_, let placement)? = try store.manifest(id)?.body else { Issue.record("coded"); return }
+            #expect(Set(placement).count == 6 && !placement.contains(devices[0].id) && !placement.contains(devices[1].id))
+        }
+        // With a third location down only five remain: shards are not doubled up, so at least
+        // one of the six chosen locations is down and the put misses the quorum of 5 whenever
+        // two or more are.
+        devices[2].fail(losingData: false)
+        var failures = 0
+        for _ in 0..<20 {
+            do { try store.put(random.bytes(5000)) } catch { failures += 1; #expect(error.kind == .unavailable) }
+        }
+        #expect(failures > 0)
+    }
+}
