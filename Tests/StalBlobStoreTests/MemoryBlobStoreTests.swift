@@ -1,3 +1,4 @@
+import Foundation
 import StalBlobStore
 import StalCore
 import StalDeterminism
@@ -96,5 +97,25 @@ import Testing
             do { try store.put(random.bytes(5000)) } catch { failures += 1; #expect(error.kind == .unavailable) }
         }
         #expect(failures > 0)
+    }
+}
+
+@Suite struct BlobStoreStatusTests {
+    @Test func statusAndScrubRenderAsJSON() throws {
+        let devices = [MemoryShardDevice(id: StorageLocationID("disk \"a\""), failureDomain: "rack\n1")]
+        let store = try BlobStore(configuration: BlobStoreConfiguration(catalogPath: "", locations: [], scheme: .single),
+                                  catalog: MemoryBlobCatalog(), devices: devices, clock: ManualClock())
+        var random = SeededRandom(seed: 5)
+        try store.put(random.bytes(100_000))
+        try store.put(Array("tiny".utf8))
+        _ = store.scrub(maxBytes: .max)
+        let status = store.status()
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.json.utf8)) as? [String: Any])
+        #expect(object["blobs"] as? Int == 2 && object["inline_blobs"] as? Int == 1)
+        let locations = try #require(object["locations"] as? [[String: Any]])
+        #expect(locations.first?["id"] as? String == "disk \"a\"" && locations.first?["failure_domain"] as? String == "rack\n1")
+        let scrub = try #require(object["last_scrub"] as? [String: Any])
+        #expect(scrub["blobs_checked"] as? Int == 2 && scrub["pass_completed"] as? Bool == true)
+        #expect(status.description.contains("blobs 2 (inline 1, coded 1"))
     }
 }
