@@ -203,9 +203,13 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
                            range: Range<Int>) throws(StalError) -> [UInt8] {
         var reader = ShardSetReader(store: self, id: id, layout: layout, placement: placement)
         defer {
-            if reader.sawDamage { stateLock.withLock { _ = healQueue.insert(id) } }
+            if reader.sawDamage { noteDamaged(id) }
         }
         return try reader.read(range)
+    }
+
+    func noteDamaged(_ id: BlobID) {
+        stateLock.withLock { _ = healQueue.insert(id) }
     }
 
     func device(_ id: StorageLocationID) -> (any ShardDevice)? { devices[id] }
