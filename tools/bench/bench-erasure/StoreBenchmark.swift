@@ -123,6 +123,45 @@ struct StoreBenchmark {
         }
     }
 
+    /// The embedded default (one location, k=1, m=0) against writing the same bytes as one
+    /// plain durable file (temp, fdatasync, rename, fsync directory).
+    func runSingleLocation() throws -> [String] {
+        let base = root + "/single"
+        try FileManager.default.createDirectory(atPath: base + "/shards", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: base + "/plain", withIntermediateDirectories: true)
+        let store = try BlobStore(configuration: .singleLocation(path: base), clock: SystemClock())
+        var lines: [String] = []
+        for size in [4096, 100 * 1024, 1 << 20] {
+            let count = 40
+            let inputs = blobs(size: size, count: 2 * count, seed: UInt64(size) &* 13)
+            var blobMs: [Double] = [], plainMs: [Double] = []
+            for i in 0..<count {
+                blobMs.append(try timeMs { try store.put(inputs[2 * i]) })
+                plainMs.append(try timeMs { try plainDurableWrite(inputs[2 * i + 1], directory: base + "/plain", name: "f\(i)") })
+            }
+            for (op, values) in [("put_single_location", blobMs), ("plain_durable_file", plainMs)] {
+                let sorted = values.sorted()
+                lines.append("{\"name\":\"erasure_put_latency\",\"k\":1,\"m\":0,\"op\":\"\(op)\",\"blob_bytes\":\(size),"
+                    + "\"p50_ms\":\(fixed(sorted[count / 2], 3)),\"p90_ms\":\(fixed(sorted[count * 9 / 10], 3)),"
+                    + "\"result\":\(fixed(sorted[count / 2], 3)),\"unit\":\"ms\"}")
+            }
+        }
+        return lines
+    }
+
+    private func plainDurableWrite(_ bytes: [UInt8], directory: String, name: String) throws {
+        let temporary = directory + "/" + name + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw StalError(.storage, "open \(temporary)") }
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fdatasync(fd)
+        close(fd)
+        rename(temporary, directory + "/" + name)
+        let dir = open(directory, O_RDONLY | O_DIRECTORY)
+        fsync(dir)
+        close(dir)
+    }
+
     struct Measured {
         var seconds: Double
         var cpuSeconds: Double

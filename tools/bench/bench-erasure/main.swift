@@ -22,7 +22,7 @@ for part in parts {
     case "threshold":
         let bench = try StoreBenchmark()
         defer { bench.cleanUp() }
-        for line in try bench.runPrimitives() + bench.runThreshold() { print(line) }
+        for line in try bench.runPrimitives() + bench.runThreshold() + bench.runSingleLocation() { print(line) }
     default:
         print("unknown part \(part); use codec, store or threshold")
     }
