@@ -1,4 +1,5 @@
 import StalCore
+import StalDeterminism
 import StalErasure
 
 /// The reference counts the mail store drives: retain when a log command that references a
@@ -10,13 +11,35 @@ public protocol BlobReferenceCounting: Sendable {
     func referenceCount(_ id: BlobID) throws(StalError) -> Int
 }
 
+/// Where manifests and reference records live. Today a directory of files
+/// (`FileBlobCatalog`) or memory (`MemoryBlobCatalog`); the shard log will carry the same
+/// `BlobManifest` values so every replica agrees on placement. Writes are durable on return.
+public protocol BlobCatalog: Sendable {
+    func manifest(_ id: BlobID) throws(StalError) -> BlobManifest?
+    /// Stores a manifest atomically: the blob becomes visible with it.
+    func store(_ manifest: BlobManifest, at now: Timestamp) throws(StalError)
+    func references(_ id: BlobID) throws(StalError) -> BlobReferenceRecord?
+    func store(_ record: BlobReferenceRecord, for id: BlobID, at now: Timestamp) throws(StalError)
+    /// Removes a blob's manifest and references (the blob disappears with the manifest).
+    func remove(_ id: BlobID) throws(StalError)
+    /// Every blob with a manifest, in id order.
+    func allBlobIDs() -> [BlobID]
+    /// Removes what interrupted writes left behind before `cutoff`; returns how many.
+    func removeLeftovers(before cutoff: Timestamp) throws(StalError) -> Int
+}
+
 /// Per-blob bookkeeping beside the manifest: references and when the blob was last put
 /// (a second put of the same bytes renews its grace period).
-struct BlobReferenceRecord: Hashable, Sendable {
-    var count: Int
-    var lastPutAt: Timestamp
+public struct BlobReferenceRecord: Hashable, Sendable {
+    public var count: Int
+    public var lastPutAt: Timestamp
 
-    func encode() -> [UInt8] {
+    public init(count: Int, lastPutAt: Timestamp) {
+        self.count = count
+        self.lastPutAt = lastPutAt
+    }
+
+    public func encode() -> [UInt8] {
         var bytes: [UInt8] = []
         withUnsafeBytes(of: UInt64(count).littleEndian) { bytes += $0 }
         withUnsafeBytes(of: lastPutAt.millisecondsSinceEpoch.littleEndian) { bytes += $0 }
@@ -24,12 +47,7 @@ struct BlobReferenceRecord: Hashable, Sendable {
         return bytes
     }
 
-    init(count: Int, lastPutAt: Timestamp) {
-        self.count = count
-        self.lastPutAt = lastPutAt
-    }
-
-    init(decoding bytes: [UInt8]) throws(StalError) {
+    public init(decoding bytes: [UInt8]) throws(StalError) {
         guard bytes.count == 20 else { throw StalError(.corrupted, "reference record: \(bytes.count) bytes") }
         func load<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
             bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
@@ -45,14 +63,16 @@ struct BlobReferenceRecord: Hashable, Sendable {
 /// Manifests and reference records, one durable file each per blob, fanned out by the first
 /// byte of the id. This stands in for the shard log, which will carry the same
 /// `BlobManifest` values so every replica agrees on placement.
-struct FileBlobCatalog: Sendable {
+public final class FileBlobCatalog: BlobCatalog, @unchecked Sendable {
     static let manifestSuffix = ".manifest"
     static let referencesSuffix = ".refs"
     static let recordBytesMax = BlobManifest.inlineBytesMax + 64 * 1024
 
-    let root: String
+    public let root: String
+    private let lock = Mutex()
+    private var sequence: UInt64 = 0
 
-    init(root: String) throws(StalError) {
+    public init(root: String) throws(StalError) {
         self.root = root
         guard DurableFiles.makeDirectory(root) else { throw DurableFiles.failure("mkdir", root) }
         for byte in 0..<256 {
@@ -69,7 +89,15 @@ struct FileBlobCatalog: Sendable {
 
     func directory(_ id: BlobID) -> String { root + "/" + Self.fanout(Int(id.digest[0])) }
 
-    func manifest(_ id: BlobID) throws(StalError) -> BlobManifest? {
+    private func temporaryName(_ name: String, at now: Timestamp) -> String {
+        let token = lock.withLock { () -> String in
+            sequence += 1
+            return TemporaryToken.make(at: now, sequence: sequence)
+        }
+        return name + "." + token + ".tmp"
+    }
+
+    public func manifest(_ id: BlobID) throws(StalError) -> BlobManifest? {
         guard let bytes = try DurableFiles.read(directory(id) + "/" + id.hex + Self.manifestSuffix, limit: Self.recordBytesMax) else {
             return nil
         }
@@ -78,33 +106,32 @@ struct FileBlobCatalog: Sendable {
         return manifest
     }
 
-    func store(_ manifest: BlobManifest, temporaryToken: String) throws(StalError) {
+    public func store(_ manifest: BlobManifest, at now: Timestamp) throws(StalError) {
         let name = manifest.blobID.hex + Self.manifestSuffix
         try DurableFiles.write(manifest.encode(), directory: directory(manifest.blobID), name: name,
-                               temporaryName: name + "." + temporaryToken + ".tmp")
+                               temporaryName: temporaryName(name, at: now))
     }
 
-    func references(_ id: BlobID) throws(StalError) -> BlobReferenceRecord? {
+    public func references(_ id: BlobID) throws(StalError) -> BlobReferenceRecord? {
         guard let bytes = try DurableFiles.read(directory(id) + "/" + id.hex + Self.referencesSuffix, limit: 64) else { return nil }
         return try BlobReferenceRecord(decoding: bytes)
     }
 
-    func store(_ record: BlobReferenceRecord, for id: BlobID, temporaryToken: String) throws(StalError) {
+    public func store(_ record: BlobReferenceRecord, for id: BlobID, at now: Timestamp) throws(StalError) {
         let name = id.hex + Self.referencesSuffix
         try DurableFiles.write(record.encode(), directory: directory(id), name: name,
-                               temporaryName: name + "." + temporaryToken + ".tmp")
+                               temporaryName: temporaryName(name, at: now))
     }
 
     /// Removes the references first and the manifest last: the manifest is what makes a blob
     /// visible, so a crash in between leaves a blob that GC finds again.
-    func remove(_ id: BlobID) throws(StalError) {
+    public func remove(_ id: BlobID) throws(StalError) {
         try DurableFiles.remove(directory(id) + "/" + id.hex + Self.referencesSuffix)
         try DurableFiles.remove(directory(id) + "/" + id.hex + Self.manifestSuffix)
         try DurableFiles.syncDirectory(directory(id))
     }
 
-    /// Every blob with a manifest, in id order.
-    func allBlobIDs() -> [BlobID] {
+    public func allBlobIDs() -> [BlobID] {
         var ids: [BlobID] = []
         for byte in 0..<256 {
             for name in DurableFiles.list(root + "/" + Self.fanout(byte)) where name.hasSuffix(Self.manifestSuffix) {
@@ -114,16 +141,17 @@ struct FileBlobCatalog: Sendable {
         return ids.sorted()
     }
 
-    /// Temporary files left by a crash, with the time encoded in their token.
-    func staleTemporaryFiles() -> [(path: String, writtenAtMs: Int64)] {
-        var result: [(String, Int64)] = []
+    public func removeLeftovers(before cutoff: Timestamp) throws(StalError) -> Int {
+        var removed = 0
         for byte in 0..<256 {
             let directory = root + "/" + Self.fanout(byte)
             for name in DurableFiles.list(directory) where name.hasSuffix(".tmp") {
-                if let ms = TemporaryToken.timestamp(inTemporaryName: name) { result.append((directory + "/" + name, ms)) }
+                guard let ms = TemporaryToken.timestamp(inTemporaryName: name), ms <= cutoff.millisecondsSinceEpoch else { continue }
+                try DurableFiles.remove(directory + "/" + name)
+                removed += 1
             }
         }
-        return result
+        return removed
     }
 }
 

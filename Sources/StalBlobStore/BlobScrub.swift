@@ -22,7 +22,15 @@ struct BlobScrub {
     let id: BlobID
 
     func run(into report: inout ScrubReport) {
-        guard let manifest = try? store.manifest(id) else { return }
+        let manifest: BlobManifest
+        do {
+            guard let found = try store.manifest(id) else { return }
+            manifest = found
+        } catch {
+            report.blobsChecked += 1
+            report.unrecoverable.append(id)
+            return
+        }
         report.blobsChecked += 1
         guard case .erasureCoded(let layout, let placement) = manifest.body else {
             report.bytesRead += manifest.storedLength

@@ -4,48 +4,65 @@ import StalCore
 import StalDeterminism
 import StalErasure
 
-/// Content-addressed, compressed, erasure-coded blobs over local directory locations.
+/// Content-addressed, compressed, erasure-coded blobs over a set of shard devices.
 ///
 /// A put hashes the bytes (the id is their SHA-256), compresses them with zstd when that
-/// pays, and then either keeps them inline in the manifest (small blobs: one fsynced write)
+/// pays, and then either keeps them inline in the manifest (small blobs: one durable write)
 /// or cuts them into k+m checksummed shards written in parallel to distinct failure domains.
 /// It returns once a write quorum of shards is durable and the manifest that makes the blob
 /// visible is durable; a crash before that leaves shards without a manifest, which garbage
 /// collection removes later.
 ///
-/// Calls block on file I/O; run them from a thread pool, not an event loop.
+/// Calls block on I/O; run them from a thread pool, not an event loop.
 public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     public let configuration: BlobStoreConfiguration
     private let clock: any WallClock
-    private let catalog: FileBlobCatalog
-    private let directories: [StorageLocationID: ShardDirectory]
+    private let catalog: any BlobCatalog
+    private let devices: [StorageLocationID: any ShardDevice]
     private let storageLocations: [StorageLocation]
     private let codec: ReedSolomonCodec
     private let stripeBytes: Int
     /// Serialises put, collection and healing of one blob (striped by id).
     private let blobLocks: [Mutex]
     private let stateLock = Mutex()
-    private var temporarySequence: UInt64 = 0
     private var scrubCursor: BlobID?
     private var lastScrub: ScrubReport?
+    /// Blobs a read found damaged, scrubbed first by the next step.
+    private var healQueue = Set<BlobID>()
     private let io = DispatchQueue(label: "stal.blobstore.shard-io", attributes: .concurrent)
+    private let inFlight = DispatchGroup()
+    /// Bounds concurrent shard writes per location, and with it the I/O threads.
+    private let writeSlots: [StorageLocationID: DispatchSemaphore]
 
-    public init(configuration: BlobStoreConfiguration, clock: any WallClock) throws(StalError) {
+    /// A store over local directories: `configuration.catalogPath` and one
+    /// `FileShardDevice` per configured location.
+    public convenience init(configuration: BlobStoreConfiguration, clock: any WallClock) throws(StalError) {
+        try self.init(configuration: configuration,
+                      catalog: try FileBlobCatalog(root: configuration.catalogPath),
+                      devices: configuration.locations.map { FileShardDevice(location: $0) },
+                      clock: clock)
+    }
+
+    /// A store over any catalog and devices (memory ones in tests and the simulator);
+    /// `configuration.catalogPath` and `locations` are not used.
+    public init(configuration: BlobStoreConfiguration, catalog: any BlobCatalog, devices: [any ShardDevice],
+                clock: any WallClock) throws(StalError) {
         try configuration.validate()
+        guard !devices.isEmpty else { throw StalError(.invalidArgument, "blob store: no locations") }
+        guard Set(devices.map(\.id)).count == devices.count else {
+            throw StalError(.invalidArgument, "blob store: duplicate location ids")
+        }
         self.configuration = configuration
         self.clock = clock
-        self.catalog = try FileBlobCatalog(root: configuration.catalogPath)
-        var directories: [StorageLocationID: ShardDirectory] = [:]
-        for location in configuration.locations {
-            let directory = ShardDirectory(location: location)
-            _ = directory.prepare()
-            directories[location.id] = directory
-        }
-        self.directories = directories
-        self.storageLocations = configuration.locations.map { StorageLocation(id: $0.id, failureDomain: $0.failureDomain) }
+        self.catalog = catalog
+        self.devices = Dictionary(uniqueKeysWithValues: devices.map { ($0.id, $0) })
+        self.storageLocations = devices.map { StorageLocation(id: $0.id, failureDomain: $0.failureDomain) }
         self.codec = ReedSolomonCodec(scheme: configuration.scheme)
         self.stripeBytes = StripeLayout.alignedStripeBytes(configuration.stripeBytes, scheme: configuration.scheme)
         self.blobLocks = (0..<64).map { _ in Mutex() }
+        self.writeSlots = Dictionary(uniqueKeysWithValues: devices.map {
+            ($0.id, DispatchSemaphore(value: configuration.shardWritesInFlightPerLocationMax))
+        })
     }
 
     // MARK: put
@@ -63,7 +80,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             if try catalog.manifest(id) != nil {
                 var record = try catalog.references(id) ?? BlobReferenceRecord(count: 0, lastPutAt: now)
                 record.lastPutAt = now
-                try catalog.store(record, for: id, temporaryToken: nextToken(now))
+                try catalog.store(record, for: id, at: now)
                 return
             }
             let manifest = try stageShards(id: id, bytes: bytes, at: now)
@@ -87,43 +104,55 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             return BlobManifest(blobID: id, length: bytes.count, compression: compression, createdAt: now, body: .inline(stored))
         }
         let layout = try StripeLayout(scheme: configuration.scheme, stripeBytes: stripeBytes, contentLength: stored.count)
-        let placement = ShardPlacement.place(blob: id, shardCount: layout.scheme.totalShards, locations: storageLocations)
+        // Locations that are down take no new shards while enough others remain to keep the
+        // shards apart; otherwise the down ones count against the write quorum instead of
+        // doubling shards up. The manifest records where shards went either way.
+        let usable = storageLocations.filter { devices[$0.id]!.isUsable }
+        let candidates = usable.count >= min(layout.scheme.totalShards, storageLocations.count) ? usable : storageLocations
+        let placement = ShardPlacement.place(blob: id, shardCount: layout.scheme.totalShards, locations: candidates)
         let shards = stored.withUnsafeBytes { EncodedShards(content: $0, blobID: id, layout: layout, codec: codec, writtenAt: now) }
-        let results = writeInParallel(shards: shards, id: id, placement: placement, now: now)
-        let durable = results.filter { $0 == nil }.count
-        guard durable >= configuration.effectiveWriteQuorum else {
-            let reasons = results.compactMap { $0?.description }
-            throw StalError(.unavailable, "blob \(id.hex): \(durable) of \(placement.count) shards durable, quorum \(configuration.effectiveWriteQuorum): \(reasons.joined(separator: "; "))")
+        let outcome = writeInParallel(shards: shards, id: id, placement: placement)
+        guard outcome.durable >= configuration.effectiveWriteQuorum else {
+            throw StalError(.unavailable, "blob \(id.hex): \(outcome.durable) of \(placement.count) shards durable, quorum \(configuration.effectiveWriteQuorum): \(outcome.errors.map(\.description).joined(separator: "; "))")
         }
         return BlobManifest(blobID: id, length: bytes.count, compression: compression, createdAt: now,
                             body: .erasureCoded(layout: layout, shards: placement))
     }
 
-    /// Makes a staged blob visible: the manifest write is the commit point.
+    /// Makes a staged blob visible: the manifest write is the commit point. No reference
+    /// record yet: its absence means zero references since the manifest's creation.
     func commit(_ manifest: BlobManifest, at now: Timestamp) throws(StalError) {
-        try catalog.store(BlobReferenceRecord(count: 0, lastPutAt: now), for: manifest.blobID, temporaryToken: nextToken(now))
-        try catalog.store(manifest, temporaryToken: nextToken(now))
+        try catalog.store(manifest, at: now)
     }
 
-    /// Writes every shard at once (each write ends in its own fsyncs) and returns, per shard,
-    /// nil on success or the error.
-    private func writeInParallel(shards: EncodedShards, id: BlobID, placement: [StorageLocationID], now: Timestamp) -> [StalError?] {
-        let results = LockedArray<StalError?>(repeating: nil, count: placement.count)
-        let group = DispatchGroup()
+    /// Starts every shard write at once (each ends in its own fsyncs) and returns as soon as
+    /// the write quorum is durable, or can no longer be. Writes still in flight finish in the
+    /// background: the manifest already places them, and a write that fails is a missing
+    /// shard the scrubber rebuilds.
+    private func writeInParallel(shards: EncodedShards, id: BlobID,
+                                 placement: [StorageLocationID]) -> (durable: Int, errors: [StalError]) {
+        let tracker = ShardWriteTracker(count: placement.count)
         let shared = UncheckedSendable(shards)
         for (index, locationID) in placement.enumerated() {
-            let token = nextToken(now)
-            let directory = directories[locationID]!
-            io.async(group: group) {
+            let device = devices[locationID]!
+            let slots = writeSlots[locationID]!
+            slots.wait()
+            io.async(group: inFlight) {
+                defer { slots.signal() }
                 do throws(StalError) {
-                    try directory.write(shared.value.file(index), id: id, shard: index, token: token)
+                    try device.writeNew(shared.value.file(index), blob: id, shard: index)
+                    tracker.record(index, nil)
                 } catch {
-                    results[index] = error
+                    tracker.record(index, error)
                 }
             }
         }
-        group.wait()
-        return results.values
+        return tracker.wait(quorum: configuration.effectiveWriteQuorum)
+    }
+
+    /// Waits until every shard write started by earlier puts has finished (shutdown, tests).
+    public func drain() {
+        inFlight.wait()
     }
 
     // MARK: get
@@ -161,16 +190,29 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         case (.inline(let stored), .zstd):
             return Array(try BlobCompression.decompress(stored, length: manifest.length)[range])
         case (.erasureCoded(let layout, let shards), .none):
-            var reader = ShardSetReader(store: self, id: manifest.blobID, layout: layout, placement: shards)
-            return try reader.read(range)
+            return try readCoded(manifest.blobID, layout: layout, placement: shards, range: range)
         case (.erasureCoded(let layout, let shards), .zstd):
-            var reader = ShardSetReader(store: self, id: manifest.blobID, layout: layout, placement: shards)
-            let stored = try reader.read(0..<layout.contentLength)
+            let stored = try readCoded(manifest.blobID, layout: layout, placement: shards, range: 0..<layout.contentLength)
             return Array(try BlobCompression.decompress(stored, length: manifest.length)[range])
         }
     }
 
-    func directory(_ id: StorageLocationID) -> ShardDirectory? { directories[id] }
+    /// Reads coded bytes; a read that had to decode queues the blob for healing, so damage
+    /// found by clients is repaired by the next scrub step instead of waiting for a full pass.
+    private func readCoded(_ id: BlobID, layout: StripeLayout, placement: [StorageLocationID],
+                           range: Range<Int>) throws(StalError) -> [UInt8] {
+        var reader = ShardSetReader(store: self, id: id, layout: layout, placement: placement)
+        defer {
+            if reader.sawDamage { noteDamaged(id) }
+        }
+        return try reader.read(range)
+    }
+
+    func noteDamaged(_ id: BlobID) {
+        stateLock.withLock { _ = healQueue.insert(id) }
+    }
+
+    func device(_ id: StorageLocationID) -> (any ShardDevice)? { devices[id] }
 
     func decodePlan(available: [Int], targets: [Int]) throws(StalError) -> DecodePlan {
         try codec.decodePlan(available: available, targets: targets)
@@ -200,7 +242,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             let now = clock.now()
             var record = try catalog.references(id) ?? BlobReferenceRecord(count: 0, lastPutAt: manifest.createdAt)
             try change(&record.count)
-            try catalog.store(record, for: id, temporaryToken: nextToken(now))
+            try catalog.store(record, for: id, at: now)
         }
     }
 
@@ -222,39 +264,28 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
                 report.blobsCollected += 1
                 if case .erasureCoded(_, let shards) = manifest.body {
                     for (index, location) in shards.enumerated() {
-                        try directories[location]?.remove(id, shard: index)
+                        try devices[location]?.remove(blob: id, shard: index)
                         report.shardsCollected += 1
                     }
                 }
             }
         }
-        for directory in directories.values {
-            let inventory = directory.inventory()
-            for (id, shard) in inventory.shards {
-                try withBlobLock(id) { () throws(StalError) in
-                    if case .erasureCoded(_, let placement)? = try? catalog.manifest(id)?.body,
-                       shard < placement.count, placement[shard] == directory.location.id { return }
-                    if let writtenAt = orphanWrittenAt(directory, id: id, shard: shard),
-                       writtenAt.adding(milliseconds: grace) > now { return }
-                    try directory.remove(id, shard: shard)
+        let cutoff = now.adding(milliseconds: -grace)
+        for device in devices.values {
+            for address in device.inventory() {
+                try withBlobLock(address.blob) { () throws(StalError) in
+                    if case .erasureCoded(_, let placement)? = try? catalog.manifest(address.blob)?.body,
+                       address.shard < placement.count, placement[address.shard] == device.id { return }
+                    if let writtenAt = device.header(blob: address.blob, shard: address.shard)?.writtenAt,
+                       writtenAt > cutoff { return }
+                    try device.remove(blob: address.blob, shard: address.shard)
                     report.shardsCollected += 1
                 }
             }
-            for (path, writtenAtMs) in inventory.temporaries where writtenAtMs + grace <= now.millisecondsSinceEpoch {
-                try DurableFiles.remove(path)
-                report.temporariesCollected += 1
-            }
+            report.temporariesCollected += try device.removeLeftovers(before: cutoff)
         }
-        for (path, writtenAtMs) in catalog.staleTemporaryFiles() where writtenAtMs + grace <= now.millisecondsSinceEpoch {
-            try DurableFiles.remove(path)
-            report.temporariesCollected += 1
-        }
+        report.temporariesCollected += try catalog.removeLeftovers(before: cutoff)
         return report
-    }
-
-    /// When an orphaned shard was written, from its header; nil when the header is unreadable.
-    private func orphanWrittenAt(_ directory: ShardDirectory, id: BlobID, shard: Int) -> Timestamp? {
-        directory.header(id, shard: shard)?.writtenAt
     }
 
     // MARK: scrub and heal
@@ -262,16 +293,20 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     /// Verifies blobs from where the last call stopped until about `maxBytes` have been
     /// read, rebuilding missing or corrupt shards onto usable locations.
     public func scrub(maxBytes: Int) -> ScrubReport {
-        let cursor = stateLock.withLock { scrubCursor }
-        let ids = catalog.allBlobIDs().filter { cursor == nil || $0 > cursor! }
+        let (cursor, queued) = stateLock.withLock { () -> (BlobID?, Set<BlobID>) in
+            defer { healQueue.removeAll() }
+            return (scrubCursor, healQueue)
+        }
         var report = ScrubReport()
-        var last: BlobID?
+        for id in queued.sorted() { BlobScrub(store: self, id: id).run(into: &report) }
+        let ids = catalog.allBlobIDs().filter { cursor == nil || $0 > cursor! }
+        var last = cursor
         for id in ids {
             if report.bytesRead >= maxBytes { break }
-            BlobScrub(store: self, id: id).run(into: &report)
+            if !queued.contains(id) { BlobScrub(store: self, id: id).run(into: &report) }
             last = id
         }
-        report.passCompleted = last == ids.last
+        report.passCompleted = ids.isEmpty || last == ids.last
         stateLock.withLock {
             scrubCursor = report.passCompleted ? nil : last
             lastScrub = report
@@ -288,19 +323,19 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             }
             let now = clock.now()
             var target = placement[index]
-            if directories[target]?.isUsable != true {
+            if devices[target]?.isUsable != true {
                 guard let replacement = ShardPlacement.replacement(blob: id, shardIndex: index, current: placement,
                                                                    locations: storageLocations,
-                                                                   usable: { self.directories[$0]?.isUsable == true }) else {
+                                                                   usable: { self.devices[$0]?.isUsable == true }) else {
                     throw StalError(.unavailable, "blob \(id.hex): no usable location for shard \(index)")
                 }
                 target = replacement
             }
-            try directories[target]!.write(file, id: id, shard: index, token: nextToken(now))
+            try devices[target]!.replace(file, blob: id, shard: index, at: now)
             if target != placement[index] {
                 placement[index] = target
                 manifest.body = .erasureCoded(layout: layout, shards: placement)
-                try catalog.store(manifest, temporaryToken: nextToken(now))
+                try catalog.store(manifest, at: now)
             }
         }
     }
@@ -325,12 +360,12 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             }
             if ((try? catalog.references(id))??.count ?? 0) > 0 { status.referencedBlobs += 1 }
         }
-        status.locations = configuration.locations.map {
-            BlobStoreStatus.Location(id: $0.id, failureDomain: $0.failureDomain, usable: directories[$0.id]!.isUsable,
+        status.locations = storageLocations.map {
+            BlobStoreStatus.Location(id: $0.id, failureDomain: $0.failureDomain, usable: devices[$0.id]!.isUsable,
                                      shards: shardsPerLocation[$0.id] ?? 0)
         }
         status.scheme = configuration.scheme
-        status.lastScrub = stateLock.withLock { lastScrub }
+        (status.lastScrub, status.blobsAwaitingHeal) = stateLock.withLock { (lastScrub, healQueue.count) }
         return status
     }
 
@@ -342,13 +377,6 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             do throws(StalError) { return .success(try body()) } catch { return .failure(error) }
         }
         return try result.get()
-    }
-
-    func nextToken(_ now: Timestamp) -> String {
-        stateLock.withLock {
-            temporarySequence += 1
-            return TemporaryToken.make(at: now, sequence: temporarySequence)
-        }
     }
 }
 
@@ -365,16 +393,30 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-final class LockedArray<Element>: @unchecked Sendable {
+/// Outcomes of one put's shard writes, and a wait that ends at quorum rather than at the
+/// slowest write.
+final class ShardWriteTracker: @unchecked Sendable {
     private let lock = Mutex()
-    private var storage: [Element]
+    private let progress = DispatchSemaphore(value: 0)
+    private let count: Int
+    private var durable = 0
+    private var errors: [StalError] = []
 
-    init(repeating value: Element, count: Int) { storage = Array(repeating: value, count: count) }
+    init(count: Int) { self.count = count }
 
-    subscript(index: Int) -> Element {
-        get { lock.withLock { storage[index] } }
-        set { lock.withLock { storage[index] = newValue } }
+    func record(_ index: Int, _ error: StalError?) {
+        lock.withLock {
+            if let error { errors.append(error) } else { durable += 1 }
+        }
+        progress.signal()
     }
 
-    var values: [Element] { lock.withLock { storage } }
+    func wait(quorum: Int) -> (durable: Int, errors: [StalError]) {
+        while true {
+            let state = lock.withLock { (durable, errors) }
+            let pending = count - state.0 - state.1.count
+            if state.0 >= quorum || state.0 + pending < quorum || pending == 0 { return state }
+            progress.wait()
+        }
+    }
 }

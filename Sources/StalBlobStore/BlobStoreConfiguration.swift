@@ -29,6 +29,9 @@ public struct BlobStoreConfiguration: Sendable {
     /// fsynced write instead of k+m (measured in docs/erasure.md).
     public var inlineBytesMax = 64 * 1024
     public var blobBytesMax = 64 * 1024 * 1024
+    /// Shard writes in flight per location; a put waits for a slot, so concurrent puts cannot
+    /// multiply I/O threads without bound.
+    public var shardWritesInFlightPerLocationMax = 8
     public var zstdLevel: Int32 = 3
     /// Compression is kept only when it saves at least this share of the bytes.
     public var compressionSavingPercentMin = 10
@@ -56,12 +59,11 @@ public struct BlobStoreConfiguration: Sendable {
     }
 
     func validate() throws(StalError) {
-        guard !locations.isEmpty else { throw StalError(.invalidArgument, "blob store: no locations") }
-        guard Set(locations.map(\.id)).count == locations.count else {
-            throw StalError(.invalidArgument, "blob store: duplicate location ids")
-        }
         guard (scheme.dataShards...scheme.totalShards).contains(effectiveWriteQuorum) else {
             throw StalError(.invalidArgument, "blob store: write quorum \(effectiveWriteQuorum) outside k...k+m for \(scheme)")
+        }
+        guard shardWritesInFlightPerLocationMax >= 1 else {
+            throw StalError(.invalidArgument, "blob store: shardWritesInFlightPerLocationMax must be at least 1")
         }
         guard inlineBytesMax >= 0, inlineBytesMax <= BlobManifest.inlineBytesMax else {
             throw StalError(.invalidArgument, "blob store: inline limit \(inlineBytesMax) above \(BlobManifest.inlineBytesMax)")

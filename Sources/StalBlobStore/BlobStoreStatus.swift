@@ -21,6 +21,8 @@ public struct BlobStoreStatus: Hashable, Sendable, CustomStringConvertible {
     public var storedBytes = 0
     public var locations: [Location] = []
     public var lastScrub: ScrubReport?
+    /// Blobs that reads found damaged and the next scrub step will heal.
+    public var blobsAwaitingHeal = 0
 
     public var description: String {
         var lines = [
@@ -30,9 +32,53 @@ public struct BlobStoreStatus: Hashable, Sendable, CustomStringConvertible {
         for location in locations {
             lines.append("location \(location.id) domain \(location.failureDomain) \(location.usable ? "up" : "DOWN") shards \(location.shards)")
         }
+        if blobsAwaitingHeal > 0 { lines.append("blobs awaiting heal \(blobsAwaitingHeal)") }
         if let scrub = lastScrub {
             lines.append("last scrub: checked \(scrub.blobsChecked) read \(scrub.bytesRead) missing \(scrub.shardsMissing) corrupt \(scrub.shardsCorrupt) healed \(scrub.shardsHealed) unrecoverable \(scrub.unrecoverable.count)")
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension BlobStoreStatus {
+    /// One JSON object, for the management API behind `stalctl blob status`.
+    public var json: String {
+        let locationObjects = locations.map {
+            "{\"id\":\(JSONText.quoted($0.id.name)),\"failure_domain\":\(JSONText.quoted($0.failureDomain)),\"usable\":\($0.usable),\"shards\":\($0.shards)}"
+        }
+        return "{\"scheme\":{\"k\":\(scheme.dataShards),\"m\":\(scheme.parityShards)},\"blobs\":\(blobs),\"inline_blobs\":\(inlineBlobs),"
+            + "\"erasure_coded_blobs\":\(erasureCodedBlobs),\"referenced_blobs\":\(referencedBlobs),"
+            + "\"unreadable_manifests\":\(unreadableManifests),\"logical_bytes\":\(logicalBytes),\"stored_bytes\":\(storedBytes),"
+            + "\"blobs_awaiting_heal\":\(blobsAwaitingHeal),\"locations\":[\(locationObjects.joined(separator: ","))],"
+            + "\"last_scrub\":\(lastScrub?.json ?? "null")}"
+    }
+}
+
+extension ScrubReport {
+    /// One JSON object, for the management API behind `stalctl blob scrub`.
+    public var json: String {
+        "{\"blobs_checked\":\(blobsChecked),\"bytes_read\":\(bytesRead),\"shards_missing\":\(shardsMissing),"
+            + "\"shards_corrupt\":\(shardsCorrupt),\"shards_healed\":\(shardsHealed),\"heal_failures\":\(healFailures),"
+            + "\"unrecoverable\":[\(unrecoverable.map { "\"\($0.hex)\"" }.joined(separator: ","))],\"pass_completed\":\(passCompleted)}"
+    }
+}
+
+enum JSONText {
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let s where s.value < 0x20:
+                let hex = String(s.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }

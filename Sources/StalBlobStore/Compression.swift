@@ -4,10 +4,18 @@ import StalCore
 /// zstd before encoding, kept only when it saves enough to be worth a decompression on
 /// every read.
 enum BlobCompression {
+    static let sampleBytes = 128 * 1024
+
     /// Compresses `bytes`; nil when the result would not be at least `minimumSavingPercent`
     /// smaller.
     static func compress(_ bytes: [UInt8], level: Int32, minimumSavingPercent: Int) -> [UInt8]? {
         guard !bytes.isEmpty else { return nil }
+        // Already-compressed payloads (images, archives) are common in mail; a sample tells
+        // cheaply whether the whole blob is worth the CPU.
+        if bytes.count > 4 * sampleBytes,
+           compress(Array(bytes.prefix(sampleBytes)), level: level, minimumSavingPercent: minimumSavingPercent) == nil {
+            return nil
+        }
         let bound = ZSTD_compressBound(bytes.count)
         var output = [UInt8](repeating: 0, count: bound)
         let written = output.withUnsafeMutableBytes { out in

@@ -14,16 +14,11 @@ enum DurableFiles {
         guard fd >= 0 else { throw failure("create", temporary) }
         var closed = false
         defer { if !closed { close(fd) } }
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = failure("write", temporary)
-                unlink(temporary)
-                throw error
-            }
-            offset += n
+        do {
+            try writeAll(fd: fd, bytes, path: temporary)
+        } catch {
+            unlink(temporary)
+            throw error
         }
         guard fdatasync(fd) == 0 else {
             let error = failure("fdatasync", temporary)
@@ -38,6 +33,32 @@ enum DurableFiles {
             throw error
         }
         try syncDirectory(directory)
+    }
+
+    /// Writes a file that no reader relies on until something durable points at it (a new
+    /// shard before its manifest commits): straight to its name, fdatasync, fsync the
+    /// directory. A crash can leave it partial, which checksums catch and collection removes;
+    /// skipping the temp file and rename saves a journal commit per file.
+    static func writeUnpublished(_ bytes: UnsafeRawBufferPointer, directory: String, name: String) throws(StalError) {
+        let path = directory + "/" + name
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure("create", path) }
+        defer { close(fd) }
+        try writeAll(fd: fd, bytes, path: path)
+        guard fdatasync(fd) == 0 else { throw failure("fdatasync", path) }
+        try syncDirectory(directory)
+    }
+
+    private static func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(StalError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure("write", path)
+            }
+            offset += n
+        }
     }
 
     static func write(_ bytes: [UInt8], directory: String, name: String, temporaryName: String) throws(StalError) {

@@ -11,6 +11,10 @@ struct ShardSetReader {
     let layout: StripeLayout
     let placement: [StorageLocationID]
     private var opened: [Int: Result<OpenShard, ShardFault>] = [:]
+    /// Plans by (sources, targets): a blob with one lost shard reuses one plan for all stripes.
+    private var plans: [[Int]: DecodePlan] = [:]
+    /// True once any shard or cell this reader touched was missing or damaged.
+    private(set) var sawDamage = false
 
     init(store: BlobStore, id: BlobID, layout: StripeLayout, placement: [StorageLocationID]) {
         self.store = store
@@ -40,15 +44,18 @@ struct ShardSetReader {
 
     /// Cell `s` of shard `index` if it is intact.
     mutating func cell(shard index: Int, stripe s: Int) -> [UInt8]? {
-        guard case .success(let shard) = open(index) else { return nil }
-        return shard.cell(stripe: s)
+        guard case .success(let shard) = open(index), let cell = shard.cell(stripe: s) else {
+            sawDamage = true
+            return nil
+        }
+        return cell
     }
 
     mutating func open(_ index: Int) -> Result<OpenShard, ShardFault> {
         if let known = opened[index] { return known }
         let result: Result<OpenShard, ShardFault>
-        if let directory = store.directory(placement[index]) {
-            result = OpenShard.open(directory, id: id, shard: index, layout: layout)
+        if let device = store.device(placement[index]) {
+            result = OpenShard.open(device, blob: id, shard: index, layout: layout)
         } else {
             result = .failure(.missing)
         }
@@ -79,7 +86,15 @@ struct ShardSetReader {
         guard sources.count >= k else {
             throw StalError(.corrupted, "blob \(id.hex) stripe \(s): \(sources.count) of \(layout.scheme.totalShards) shards intact, \(k) needed")
         }
-        let plan = try store.decodePlan(available: Array(sources.keys), targets: targets)
+        let available = Array(sources.keys).sorted()
+        let key = available + [-1] + targets
+        let plan: DecodePlan
+        if let cached = plans[key] {
+            plan = cached
+        } else {
+            plan = try store.decodePlan(available: available, targets: targets)
+            plans[key] = plan
+        }
         let length = layout.cellLength(stripe: s)
         let input = CellBuffer(cells: k, cellLength: length)
         for (i, index) in plan.sources.enumerated() { input.store(sources[index]!, at: i) }

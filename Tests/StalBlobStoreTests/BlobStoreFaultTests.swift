@@ -87,6 +87,7 @@ import Testing
         let bytes = BlobStoreFixture.randomBytes(150_000, seed: 10)
         let id = try store.put(bytes)
         guard case .erasureCoded(_, let before)? = try store.manifest(id)?.body else { Issue.record("coded"); return }
+        store.drain()
         let lost = before[2]
         try FileManager.default.removeItem(atPath: fixture.location(lost).path)
         #expect(try store.get(id) == bytes)
@@ -110,6 +111,7 @@ import Testing
             id = BlobID(digest: Array(FixtureHash.sha256(bytes)))!
             // The put stops after the shards are durable and before the manifest commits.
             _ = try store.stageShards(id: id, bytes: bytes, at: fixture.clock.now())
+            store.drain()
         }
         let leftover = fixture.configuration.locations[0].path + "/" + String(id.hex.prefix(2)) + "/\(id.hex).9.shard.\(fixture.clock.now().millisecondsSinceEpoch)-77.tmp"
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: leftover))
@@ -128,5 +130,23 @@ import Testing
         // A fresh put of the same bytes afterwards works normally.
         #expect(try store.put(bytes) == id)
         #expect(try store.get(id) == bytes)
+    }
+}
+
+@Suite struct ReadTriggeredHealTests {
+    @Test func aDegradedReadQueuesTheBlobForTheNextScrubStep() throws {
+        let fixture = try BlobStoreFixture()
+        let store = try fixture.open()
+        var blobs: [BlobID] = []
+        for seed in 0..<3 as Range<UInt64> { blobs.append(try store.put(BlobStoreFixture.randomBytes(100_000, seed: 400 + seed))) }
+        let damaged = blobs.max()!
+        try FileManager.default.removeItem(atPath: try fixture.shardPaths(store, damaged)[0])
+        #expect(try store.get(damaged).count == 100_000)
+        #expect(store.status().blobsAwaitingHeal == 1)
+        // A step too small for the regular pass to reach the damaged blob still heals it.
+        let report = store.scrub(maxBytes: 1)
+        #expect(report.shardsHealed == 1 && report.shardsMissing == 1)
+        #expect(store.status().blobsAwaitingHeal == 0)
+        #expect(FileManager.default.fileExists(atPath: try fixture.shardPaths(store, damaged)[0]))
     }
 }

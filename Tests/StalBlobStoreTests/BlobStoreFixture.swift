@@ -36,7 +36,9 @@ final class BlobStoreFixture {
         location(locationID).path + "/" + String(blob.hex.prefix(2)) + "/\(blob.hex).\(shard).shard"
     }
 
+    /// Paths of the blob's shards, once every shard write in flight has finished.
     func shardPaths(_ store: BlobStore, _ blob: BlobID) throws -> [String] {
+        store.drain()
         guard case .erasureCoded(_, let placement)? = try store.manifest(blob)?.body else { return [] }
         return placement.enumerated().map { shardPath(blob, shard: $0.offset, at: $0.element) }
     }

@@ -79,7 +79,14 @@ import Testing
         fixture.configuration.writeQuorum = 4
         let lenient = try fixture.open()
         let id = try lenient.put(bytes)
+        lenient.drain()
         #expect(try lenient.get(id) == bytes)
+        // The two shards that could not be written are rebuilt once their locations return.
+        try FileManager.default.createDirectory(atPath: fixture.configuration.locations[0].path, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: fixture.configuration.locations[1].path, withIntermediateDirectories: true)
+        let report = lenient.scrub(maxBytes: .max)
+        #expect(report.shardsMissing == 2 && report.shardsHealed == 2)
+        #expect(lenient.status().locations.allSatisfy { $0.usable && $0.shards == 1 })
     }
 
     @Test func referencesKeepBlobsAndReleaseLetsThemGo() throws {
@@ -121,4 +128,74 @@ import Testing
         #expect(checked == 5 && calls == 5)
         #expect(store.scrub(maxBytes: .max).blobsChecked == 5)
     }
+}
+
+@Suite struct BlobScrubberTests {
+    @Test func pausesKeepTheAverageAtTheRate() throws {
+        let fixture = try BlobStoreFixture()
+        let store = try fixture.open()
+        for seed in 0..<4 as Range<UInt64> { try store.put(BlobStoreFixture.randomBytes(100_000, seed: 200 + seed)) }
+        var pacing = ScrubPacing()
+        pacing.bytesPerSecond = 1_000_000
+        pacing.stepBytes = 1
+        pacing.passPauseMilliseconds = 3_600_000
+        var pauses: [Int64] = []
+        var reports: [ScrubReport] = []
+        BlobScrubber(store: store, pacing: pacing).run(
+            shouldStop: { reports.count == 5 },
+            sleepMilliseconds: { pauses.append($0) },
+            report: { reports.append($0) })
+        #expect(reports.map(\.blobsChecked) == [1, 1, 1, 1, 1])
+        #expect(reports.map(\.passCompleted) == [false, false, false, true, false])
+        // Each blob's 6 shards hold 100 kB / 4 plus parity: about 150 kB read, so ~150 ms.
+        for (pause, report) in zip(pauses.prefix(3), reports) {
+            #expect(pause == Int64((report.bytesRead * 1000 + 999_999) / 1_000_000))
+            #expect((140...170).contains(pause))
+        }
+        #expect(pauses[3] == 3_600_000)
+        #expect(pauses.count == 4)
+    }
+}
+
+@Suite struct BlobCompressionTests {
+    @Test func incompressiblePrefixSkipsCompression() throws {
+        let fixture = try BlobStoreFixture()
+        let store = try fixture.open()
+        // Random first 512 KiB, then highly compressible text: the sample decides "no".
+        let mixed = BlobStoreFixture.randomBytes(512 * 1024, seed: 12) + Array(repeating: UInt8(ascii: "a"), count: 512 * 1024)
+        let id = try store.put(mixed)
+        #expect(try store.manifest(id)?.compression == BlobManifest.Compression.none)
+        #expect(try store.get(id) == mixed)
+        let text = Array(repeating: UInt8(ascii: "b"), count: 1 << 20)
+        #expect(try store.manifest(try store.put(text))?.compression == .zstd)
+    }
+}
+
+@Suite struct BlobStoreConcurrencyTests {
+    @Test func concurrentPutsOfSameAndDifferentBlobs() throws {
+        let fixture = try BlobStoreFixture()
+        let store = try fixture.open()
+        let inputs = (0..<4).map { BlobStoreFixture.randomBytes(90_000, seed: 300 + UInt64($0)) }
+        let ids = LockedResults(count: 12)
+        DispatchQueue.concurrentPerform(iterations: 12) { i in
+            ids.set(i, try? store.put(inputs[i % 4]))
+        }
+        let results = ids.values
+        #expect(results.allSatisfy { $0 != nil })
+        for i in 0..<12 {
+            #expect(results[i] == results[i % 4])
+            #expect(try store.get(results[i]!) == inputs[i % 4])
+        }
+        #expect(store.status().erasureCodedBlobs == 4)
+        let scrub = store.scrub(maxBytes: .max)
+        #expect(scrub.shardsCorrupt == 0 && scrub.shardsMissing == 0)
+    }
+}
+
+final class LockedResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [BlobID?]
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: BlobID?) { lock.withLock { storage[i] = value } }
+    var values: [BlobID?] { lock.withLock { storage } }
 }
