@@ -232,7 +232,7 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
 
     public func snapshot() throws -> any KVSnapshot {
         let db = try open()
-        return RocksDBSnapshot(engine: self, db: db, snapshot: rocksdb_create_snapshot(db))
+        return RocksDBSnapshot(engine: self, snapshot: rocksdb_create_snapshot(db))
     }
 
     fileprivate func release(_ snapshot: OpaquePointer) {
@@ -247,7 +247,7 @@ final class RocksDBSnapshot: KVSnapshot, @unchecked Sendable {
     private let snapshot: OpaquePointer
     private let readOptions: OpaquePointer
 
-    init(engine: RocksDBEngine, db: OpaquePointer, snapshot: OpaquePointer) {
+    init(engine: RocksDBEngine, snapshot: OpaquePointer) {
         self.engine = engine
         self.snapshot = snapshot
         readOptions = rocksdb_readoptions_create()
