@@ -6,14 +6,20 @@ import StalStorage
 /// read and written through the staged state, so a command sees the effects of the commands
 /// before it in the same group, and a failing command leaves nothing behind.
 public struct MailStateMachine: ShardStateMachine {
-    let notifier: ChangeNotifier
+    public static let defaultChangeLogRetained: UInt64 = 100_000
 
-    public init(notifier: ChangeNotifier) {
+    let notifier: ChangeNotifier
+    /// Change records kept per account; older ones are deleted as new ones are written.
+    /// Part of the replicated configuration: every replica must use the same value.
+    let changeLogRetained: UInt64
+
+    public init(notifier: ChangeNotifier, changeLogRetained: UInt64 = MailStateMachine.defaultChangeLogRetained) {
         self.notifier = notifier
+        self.changeLogRetained = changeLogRetained
     }
 
     public func apply(_ command: ShardCommand, index: UInt64, state: StagedWrites) throws -> CommandResult {
-        var tx = MailTransaction(state: state)
+        var tx = MailTransaction(state: state, changeLogRetained: changeLogRetained)
         let result: CommandResult
         switch command {
         case let .createAccount(c): result = try tx.createAccount(c)
@@ -44,11 +50,13 @@ public struct MailStateMachine: ShardStateMachine {
 /// modseq per command, taken on its first change, and one change-log record.
 struct MailTransaction {
     let state: StagedWrites
+    let changeLogRetained: UInt64
     private var modSeqs: [AccountID: ModSeq] = [:]
     private var changes: [AccountID: [ChangeRecord.Change]] = [:]
 
-    init(state: StagedWrites) {
+    init(state: StagedWrites, changeLogRetained: UInt64) {
         self.state = state
+        self.changeLogRetained = changeLogRetained
     }
 
     // MARK: records
@@ -113,6 +121,9 @@ struct MailTransaction {
         for (a, list) in changes.sorted(by: { $0.key < $1.key }) {
             guard let s = modSeqs[a] else { continue }
             state.put(.state, Keys.change(a, s), ChangeRecord(changes: list).encode())
+            if s.rawValue > changeLogRetained {
+                state.delete(.state, Keys.change(a, ModSeq(rawValue: s.rawValue - changeLogRetained)))
+            }
         }
     }
 

@@ -13,6 +13,8 @@ public final class MailStore: Sendable {
         public var inlineBlobBytesMax = 64 * 1024
         public var zstdLevel: Int32 = 3
         public var messageOctetsMax = 50 * 1024 * 1024
+        /// Must equal the `MailStateMachine`'s value (`local` passes it to both).
+        public var changeLogRetained = MailStateMachine.defaultChangeLogRetained
 
         public init() {}
     }
@@ -48,7 +50,7 @@ public final class MailStore: Sendable {
                              random: any RandomSource, shard: UInt64 = 0, options: Options = Options(),
                              logOptions: LocalShardLog.Options = LocalShardLog.Options()) throws -> MailStore {
         let notifier = ChangeNotifier(engine: engine)
-        let log = try LocalShardLog(engine: engine, shard: shard, stateMachine: MailStateMachine(notifier: notifier),
+        let log = try LocalShardLog(engine: engine, shard: shard, stateMachine: MailStateMachine(notifier: notifier, changeLogRetained: options.changeLogRetained),
                                     options: logOptions)
         return MailStore(engine: engine, log: log, blobs: blobs, notifier: notifier, clock: clock, random: random,
                          options: options, onShutdown: { log.shutdown() })
@@ -381,11 +383,17 @@ public final class MailStore: Sendable {
     }
 
     /// Changes after `since`, folded so each id appears once (created+destroyed vanishes).
+    /// Throws `.limitExceeded` when `since` is older than the retained change log
+    /// (`Options.changeLogRetained` modseqs): the client must resynchronise fully
+    /// (JMAP cannotCalculateChanges, IMAP QRESYNC falls back to a full listing).
     public func changes(_ account: AccountID, since: ModSeq) throws -> ChangeSet {
         let snap = try engine.snapshot()
         let top = try requireAccount(account, in: snap).modSeq
         var set = ChangeSet(since: since, upTo: top)
         guard since < top else { return set }
+        guard top.rawValue - since.rawValue <= options.changeLogRetained else {
+            throw StalError(.limitExceeded, "changes since modseq \(since) are no longer kept")
+        }
         var emailState: [EmailID: Int] = [:]   // 1 created, 2 updated, 3 destroyed
         var mailboxState: [MailboxID: Int] = [:]
         var emailOrder: [EmailID] = []

@@ -235,6 +235,23 @@ import Testing
         f.store.shutdown()
     }
 
+    @Test func changeLogIsPrunedAndOldStatesAreRefused() async throws {
+        var options = MailStore.Options()
+        options.changeLogRetained = 5
+        let f = try StoreFixture(options: options)
+        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let inbox = try f.inbox()
+        let start = try f.store.highestModSeq(f.account)
+        for i in 0..<10 { _ = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(i)) }
+        #expect(try f.engine.scan(.state, prefix: [UInt8(ascii: "c")]).count == 5)
+        #expect(throws: StalError(.limitExceeded, "changes since modseq \(start) are no longer kept")) {
+            try f.store.changes(f.account, since: start)
+        }
+        let recent = try f.store.changes(f.account, since: ModSeq(rawValue: start.rawValue + 5))
+        #expect(recent.createdEmails.count == 5)
+        f.store.shutdown()
+    }
+
     @Test func notificationsFireAfterCommit() async throws {
         let f = try StoreFixture()
         try await f.store.createAccount(f.account, tenant: f.tenant)
