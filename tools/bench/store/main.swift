@@ -95,6 +95,24 @@ func baseline() throws {
     print("{\"name\":\"rocksdb-synced-put-serial\",\"parameters\":{\"puts\":\(messages),\"valueBytes\":4096},\"result\":\(Int(Double(messages) / seconds)),\"unit\":\"puts/s\"}")
 }
 
+/// CPU cost of content addressing: SHA-256 over a 400 KiB message (the large class of the
+/// PEERS.md SMTP mix).
+func hashing() {
+    var random = SeededRandom(seed: 3)
+    let body = random.bytes(400 * 1024)
+    let wall = SystemClock()
+    let rounds = 200
+    let start = wall.monotonicNanoseconds()
+    let cpuStart = clock()
+    var sink: UInt8 = 0
+    for _ in 0..<rounds { sink ^= MailStore.blobID(for: body).digest[0] }
+    let seconds = Double(wall.monotonicNanoseconds() - start) / 1e9
+    let cpuSeconds = Double(clock() - cpuStart) / Double(CLOCKS_PER_SEC)
+    let megabytes = Double(body.count * rounds) / 1e6
+    print("{\"name\":\"sha256\",\"parameters\":{\"bytes\":\(body.count),\"rounds\":\(rounds),\"sink\":\(sink)},\"result\":\(Int(megabytes / cpuSeconds)),\"unit\":\"MB/s per CPU second\",\"wallMBps\":\(Int(megabytes / seconds))}")
+}
+
+hashing()
 try baseline()
 try await run(name: "serial", concurrency: 1)
 try await run(name: "concurrent", concurrency: writers)
