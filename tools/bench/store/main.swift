@@ -31,8 +31,9 @@ func run(name: String, concurrency: Int) async throws {
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let engine = try RocksDBEngine(path: dir + "/db")
     let notifier = ChangeNotifier(engine: engine)
-    let log = try LocalShardLog(engine: engine, stateMachine: MailStateMachine(notifier: notifier))
-    let store = MailStore(engine: engine, log: log, blobs: try LocalBlobDirectory(root: dir + "/blobs"), notifier: notifier,
+    let blobs = try LocalBlobDirectory(root: dir + "/blobs")
+    let log = try LocalShardLog(engine: engine, stateMachine: MailStateMachine(notifier: notifier, blobs: blobs))
+    let store = MailStore(engine: engine, log: log, blobs: blobs, notifier: notifier,
                           clock: SystemClock(), random: SeededRandom(seed: 1))
     let account = AccountID(rawValue: 42)
     let boxes = try await store.createAccount(account, tenant: TenantID(rawValue: 1))

@@ -7,15 +7,18 @@ import Glibc
 
 /// Where blobs too large to ride inline in a log command live. Writes are durable when
 /// they return; the erasure-coding issue replaces this with sharded placement.
-public protocol BlobStore: Sendable {
+public protocol MailBlobStore: Sendable {
     func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws
     func read(tenant: TenantID, id: BlobID) async throws -> [UInt8]
+    /// Removes a collected blob; blocking, called from the shard log's writer thread.
+    /// A missing blob is not an error.
+    func delete(tenant: TenantID, id: BlobID) throws
 }
 
 /// One file per blob under `root/<tenant>/<2 hex>/<64 hex>`, written to a temporary name,
 /// fsynced, renamed, and the directory fsynced, all on a Dispatch thread so the fsync never
 /// blocks a Swift concurrency thread.
-public final class LocalBlobDirectory: BlobStore {
+public final class LocalBlobDirectory: MailBlobStore {
     public let root: String
     private let queue = DispatchQueue(label: "stal.blobs", attributes: .concurrent)
 
@@ -101,6 +104,15 @@ public final class LocalBlobDirectory: BlobStore {
         renamed = true
     }
 
+    public func delete(tenant: TenantID, id: BlobID) throws {
+        let (dirs, file) = paths(tenant, id)
+        if unlink(file) != 0 {
+            if errno == ENOENT { return }
+            throw StalError(.storage, "unlink \(file): errno \(errno)")
+        }
+        try Self.syncDirectory(dirs[2])
+    }
+
     public func read(tenant: TenantID, id: BlobID) async throws -> [UInt8] {
         let file = paths(tenant, id).file
         return try await run {
@@ -129,7 +141,7 @@ public final class LocalBlobDirectory: BlobStore {
 }
 
 /// Blobs in memory, for tests and the simulator.
-public final class MemoryBlobStore: BlobStore {
+public final class MemoryBlobStore: MailBlobStore {
     private let lock = Mutex()
     private nonisolated(unsafe) var blobs: [String: [UInt8]] = [:]
 
@@ -144,6 +156,10 @@ public final class MemoryBlobStore: BlobStore {
             throw StalError(.notFound, "blob \(id)")
         }
         return b
+    }
+
+    public func delete(tenant: TenantID, id: BlobID) throws {
+        lock.withLock { blobs["\(tenant.rawValue)/\(id.hex)"] = nil }
     }
 
     public var count: Int { lock.withLock { blobs.count } }
