@@ -1,6 +1,7 @@
 import Dispatch
 import StalCore
 import StalDeterminism
+import StalStorage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,9 +25,7 @@ public final class LocalBlobDirectory: MailBlobStore {
 
     public init(root: String) throws {
         self.root = root
-        if try Self.makeDirectory(root), let slash = root.lastIndex(of: "/") {
-            try Self.syncDirectory(slash == root.startIndex ? "/" : String(root[..<slash]))
-        }
+        for created in try Directories.create(root) { try Directories.sync(Directories.parent(of: created)) }
     }
 
     /// Returns true when the directory was created (its parent then needs an fsync).
@@ -37,12 +36,7 @@ public final class LocalBlobDirectory: MailBlobStore {
         throw StalError(.storage, "mkdir \(path): errno \(errno)")
     }
 
-    private static func syncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw StalError(.storage, "open \(path): errno \(errno)") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StalError(.storage, "fsync \(path): errno \(errno)") }
-    }
+
 
     /// The directories from the root down to the blob's, and the blob's file.
     private func paths(_ tenant: TenantID, _ id: BlobID) -> (dirs: [String], file: String) {
@@ -71,7 +65,7 @@ public final class LocalBlobDirectory: MailBlobStore {
             if access(file, F_OK) != 0 {
                 try Self.writeFile(file, compressed)
             }
-            for d in toSync { try Self.syncDirectory(d) }
+            for d in toSync { try Directories.sync(d) }
         }
     }
 
@@ -110,7 +104,7 @@ public final class LocalBlobDirectory: MailBlobStore {
             if errno == ENOENT { return }
             throw StalError(.storage, "unlink \(file): errno \(errno)")
         }
-        try Self.syncDirectory(dirs[2])
+        try Directories.sync(dirs[2])
     }
 
     public func read(tenant: TenantID, id: BlobID) async throws -> [UInt8] {
