@@ -9,13 +9,14 @@ public struct MailStateMachine: ShardStateMachine {
     public static let defaultChangeLogRetained: UInt64 = 100_000
 
     let notifier: ChangeNotifier
-    /// Where collected blob files are deleted; nil for a replica that keeps no blob files.
+    /// Where collected blob files are deleted; nil leaves their files in place (a replica
+    /// that keeps no blob files, or a test). `MailStore.local` passes its blob store.
     let blobs: (any MailBlobStore)?
     /// Change records kept per account; older ones are deleted as new ones are written.
     /// Part of the replicated configuration: every replica must use the same value.
     let changeLogRetained: UInt64
 
-    public init(notifier: ChangeNotifier, blobs: (any MailBlobStore)?,
+    public init(notifier: ChangeNotifier, blobs: (any MailBlobStore)? = nil,
                 changeLogRetained: UInt64 = MailStateMachine.defaultChangeLogRetained) {
         self.notifier = notifier
         self.blobs = blobs
