@@ -24,17 +24,23 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
     private var db: OpaquePointer?
     private var handles: [ColumnFamily: OpaquePointer] = [:]
     private let options: OpaquePointer
+    /// For `blobs`: its values are already zstd frames, so block compression would only burn CPU.
+    private let uncompressedOptions: OpaquePointer
     private let readOptions: OpaquePointer
     private let syncWrite: OpaquePointer
     private let asyncWrite: OpaquePointer
 
+    /// Opens (creating if needed, with missing parent directories) the database at `path`.
     public init(path: String, options config: Options = Options()) throws {
         self.path = path
+        for created in try Directories.create(Directories.parent(of: path)) { try Directories.sync(Directories.parent(of: created)) }
         options = rocksdb_options_create()
         rocksdb_options_set_create_if_missing(options, 1)
         rocksdb_options_set_create_missing_column_families(options, 1)
         rocksdb_options_increase_parallelism(options, config.backgroundThreads)
         rocksdb_options_set_write_buffer_size(options, config.writeBufferBytes)
+        uncompressedOptions = rocksdb_options_create_copy(options)
+        rocksdb_options_set_compression(uncompressedOptions, Int32(rocksdb_no_compression))
         readOptions = rocksdb_readoptions_create()
         syncWrite = rocksdb_writeoptions_create()
         rocksdb_writeoptions_set_sync(syncWrite, 1)
@@ -56,7 +62,7 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
 
         let cNames = names.map { strdup($0) }
         defer { cNames.forEach { free($0) } }
-        let cfOptions = [OpaquePointer?](repeating: options, count: names.count)
+        let cfOptions: [OpaquePointer?] = names.map { $0 == ColumnFamily.blobs.name ? uncompressedOptions : options }
         var cfHandles = [OpaquePointer?](repeating: nil, count: names.count)
         var error: UnsafeMutablePointer<CChar>?
         let opened = cNames.map { UnsafePointer<CChar>($0) }.withUnsafeBufferPointer { namePtrs in
@@ -69,6 +75,7 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
             let message = String(cString: error)
             rocksdb_free(error)
             rocksdb_options_destroy(options)
+            rocksdb_options_destroy(uncompressedOptions)
             rocksdb_readoptions_destroy(readOptions)
             rocksdb_writeoptions_destroy(syncWrite)
             rocksdb_writeoptions_destroy(asyncWrite)
@@ -92,6 +99,7 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
             rocksdb_close(db)
             self.db = nil
             rocksdb_options_destroy(options)
+            rocksdb_options_destroy(uncompressedOptions)
             rocksdb_readoptions_destroy(readOptions)
             rocksdb_writeoptions_destroy(syncWrite)
             rocksdb_writeoptions_destroy(asyncWrite)
@@ -232,7 +240,7 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
 
     public func snapshot() throws -> any KVSnapshot {
         let db = try open()
-        return RocksDBSnapshot(engine: self, db: db, snapshot: rocksdb_create_snapshot(db))
+        return RocksDBSnapshot(engine: self, snapshot: rocksdb_create_snapshot(db))
     }
 
     fileprivate func release(_ snapshot: OpaquePointer) {
@@ -247,7 +255,7 @@ final class RocksDBSnapshot: KVSnapshot, @unchecked Sendable {
     private let snapshot: OpaquePointer
     private let readOptions: OpaquePointer
 
-    init(engine: RocksDBEngine, db: OpaquePointer, snapshot: OpaquePointer) {
+    init(engine: RocksDBEngine, snapshot: OpaquePointer) {
         self.engine = engine
         self.snapshot = snapshot
         readOptions = rocksdb_readoptions_create()

@@ -98,6 +98,18 @@ func b(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(try e.get(.state, b("k")) == b("new"))
     }
 
+    @Test func rocksDBCreatesMissingParentDirectories() throws {
+        let dir = try TempDirectory()
+        let e = try RocksDBEngine(path: dir.path + "/a/b/db")
+        var batch = WriteBatch()
+        batch.put(.state, [1], [2])
+        try e.write(batch, sync: true)
+        #expect(try e.get(.state, [1]) == [2])
+        e.close()
+        #expect(try Directories.create(dir.path + "/a/b/c") == [dir.path + "/a/b/c"])
+        #expect(Directories.parent(of: "/x") == "/" && Directories.parent(of: "/x/y") == "/x" && Directories.parent(of: "y") == ".")
+    }
+
     @Test func rocksDBReopensToSyncedState() throws {
         let dir = try TempDirectory()
         do {
@@ -114,5 +126,25 @@ func b(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(try e.get(.state, KeyCoding.key(7, 99)) == [99])
         e.close()
         #expect(throws: StalError.self) { try e.get(.state, [1]) }
+    }
+}
+
+@Suite struct MemoryEngineDurabilityTests {
+    @Test func crashKeepsOnlyWritesCoveredByASync() throws {
+        let e = MemoryEngine(tracksDurability: true)
+        func put(_ k: UInt8, sync: Bool) throws {
+            var batch = WriteBatch()
+            batch.put(.state, [k], [k])
+            try e.write(batch, sync: sync)
+        }
+        try put(1, sync: false)
+        try put(2, sync: true)
+        try put(3, sync: false)
+        #expect(try e.scan(.state, .all).map(\.key) == [[1], [2], [3]])
+        e.crash()
+        #expect(try e.scan(.state, .all).map(\.key) == [[1], [2]])
+        try put(4, sync: true)
+        e.crash()
+        #expect(try e.scan(.state, .all).map(\.key) == [[1], [2], [4]])
     }
 }
