@@ -41,6 +41,11 @@ let package = Package(
         .executableTarget(name: "bench-store",
                           dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore"],
                           path: "tools/bench/store"),
+        .executableTarget(name: "bench-smtp",
+                          dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalMailStore", "StalDirectory",
+                                         "StalSMTP", .product(name: "NIOCore", package: "swift-nio"),
+                                         .product(name: "NIOPosix", package: "swift-nio")],
+                          path: "tools/bench/smtp"),
         // Killed with SIGKILL by StalMailStoreTests to prove acknowledged appends survive.
         .executableTarget(name: "store-crash-writer",
                           dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalMailStore"],
