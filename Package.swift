@@ -46,6 +46,7 @@ let package = Package(
                                          "StalSMTP", .product(name: "NIOCore", package: "swift-nio"),
                                          .product(name: "NIOPosix", package: "swift-nio")],
                           path: "tools/bench/smtp"),
+        .executableTarget(name: "fuzz-smtp", dependencies: ["StalSMTPCore", "StalCore"], path: "tools/fuzz/smtp"),
         // Killed with SIGKILL by StalMailStoreTests to prove acknowledged appends survive.
         .executableTarget(name: "store-crash-writer",
                           dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalMailStore"],
