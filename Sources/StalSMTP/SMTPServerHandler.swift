@@ -50,11 +50,10 @@ public final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        guard var machine else { return }
-        let actions = buffer.withUnsafeReadableBytes { machine.receive($0) }
-        buffer.moveReaderIndex(to: buffer.writerIndex)
-        self.machine = machine
+        let buffer = unwrapInboundIn(data)
+        guard machine != nil else { return }
+        // Mutated in place: a copy would duplicate the message buffer on every read.
+        let actions = buffer.withUnsafeReadableBytes { self.machine!.receive($0) }
         perform(actions)
     }
 

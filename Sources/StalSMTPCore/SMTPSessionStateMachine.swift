@@ -198,6 +198,8 @@ public struct SMTPSessionStateMachine: Sendable {
                 }
             case .readingData(var decoder):
                 guard input.unreadCount > 0 else { return }
+                // Drop the state's copy so the decoder's buffer grows in place, not copied per read.
+                state = .readingCommands
                 let (consumed, progress) = decoder.decode(input.unread)
                 input.skip(consumed)
                 guard progress == .finished else {
