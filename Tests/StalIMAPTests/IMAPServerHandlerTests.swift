@@ -264,3 +264,16 @@ import Testing
         #expect(try await client.command("n NOOP") == ["n OK completed"])
     }
 }
+
+@Suite struct IMAPInactivityTests {
+    @Test func silentClientIsLoggedOutAfterTheTimeout() async throws {
+        let f = try await IMAPFixture.make()
+        let client = try await f.loggedInClient(configuration: IMAPServerConfiguration(inactivityTimeoutSeconds: 1800))
+        await client.channel.testingEventLoop.advanceTime(by: .seconds(1799))
+        #expect(try await client.command("n NOOP") == ["n OK completed"])
+        await client.channel.testingEventLoop.advanceTime(by: .seconds(1799))
+        #expect(try await client.channel.readOutbound(as: ByteBuffer.self) == nil)
+        await client.channel.testingEventLoop.advanceTime(by: .seconds(2))
+        #expect(try await client.readLine() == "* BYE Autologout; idle for too long")
+    }
+}
