@@ -45,6 +45,12 @@ let package = Package(
         .executableTarget(name: "bench-store",
                           dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore"],
                           path: "tools/bench/store"),
+        .executableTarget(name: "bench-imap",
+                          dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore",
+                                         "StalDirectory", "StalIMAP",
+                                         .product(name: "NIOCore", package: "swift-nio"),
+                                         .product(name: "NIOPosix", package: "swift-nio")],
+                          path: "tools/bench/imap"),
 
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
