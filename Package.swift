@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "StalDirectoryTests",
                     dependencies: ["StalDirectory", "StalMailStore", "StalShardLog", "StalStorage", "StalDeterminism"]),
         .testTarget(name: "StalIMAPTests", dependencies: [
-            "StalIMAP", "StalIMAPCore", "StalMailStore", "StalDirectory", "StalShardLog", "StalStorage", "StalDeterminism",
+            "StalIMAP", "StalIMAPCore", "StalMIME", "StalMailStore", "StalDirectory", "StalShardLog", "StalStorage", "StalDeterminism",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -403,12 +403,25 @@ actor IMAPSession {
             }
         }
         let needsBytes = attributes.contains(where: \.needsMessageBytes)
+        let needsStructure = attributes.contains(where: \.needsStructure)
         let reportsFlags = attributes.contains(.flags)
+        let cache = services.structureCache
         for target in targets {
             guard let summary = byUID[target.uid] else { continue }
+            var mime: MIMEMessage?
+            var structure: IMAPMessageStructure?
+            if needsStructure { structure = cache.structure(for: summary.blobID) }
+            if needsBytes || (needsStructure && structure == nil) {
+                let parsedMessage = try await parsed(account, summary)
+                mime = parsedMessage
+                if needsStructure && structure == nil {
+                    let rendered = IMAPMessageStructure(parsedMessage)
+                    cache.insert(rendered, for: summary.blobID)
+                    structure = rendered
+                }
+            }
             let message = IMAPMessage(uid: target.uid, sequenceNumber: target.sequenceNumber, keywords: summary.keywords,
-                                      internalDate: summary.receivedAt, size: summary.size,
-                                      mime: needsBytes ? try await parsed(account, summary) : nil)
+                                      internalDate: summary.receivedAt, size: summary.size, mime: mime, structure: structure)
             let items = FetchAssembler.items(attributes, metadata: message.metadata, message: message, includeUID: uid,
                                              seenChanged: seenChanged.contains(target.uid))
             send(.untagged(.fetch(target.sequenceNumber, items)))

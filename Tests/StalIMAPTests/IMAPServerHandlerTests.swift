@@ -3,6 +3,7 @@ import NIOEmbedded
 import NIOSSL
 import StalCore
 import StalIMAPCore
+import StalMIME
 import StalMailStore
 import Testing
 @testable import StalIMAP
@@ -275,5 +276,33 @@ import Testing
         #expect(try await client.channel.readOutbound(as: ByteBuffer.self) == nil)
         await client.channel.testingEventLoop.advanceTime(by: .seconds(2))
         #expect(try await client.readLine() == "* BYE Autologout; idle for too long")
+    }
+}
+
+@Suite struct IMAPStructureCacheTests {
+    @Test func secondFetchIsServedFromTheCacheWithTheSameBytes() async throws {
+        let f = try await IMAPFixture.make()
+        let client = try await f.loggedInClient()
+        _ = try await client.append(tag: "a", mailbox: "INBOX", message: IMAPFixture.message(subject: "cached"))
+        _ = try await client.command("s SELECT INBOX")
+        #expect(f.services.structureCache.count == 0)
+        let first = try await client.command("f FETCH 1 (ENVELOPE BODYSTRUCTURE)")
+        #expect(f.services.structureCache.count == 1)
+        #expect(first.first?.contains("\"cached\"") == true)
+        let second = try await client.command("g FETCH 1 (ENVELOPE BODYSTRUCTURE)")
+        #expect(second.dropLast() == first.dropLast())
+        #expect(second.last == "g OK completed")
+    }
+
+    @Test func evictsOldestEntriesBeyondTheBudget() {
+        let cache = IMAPStructureCache(octetsMax: 1000)
+        let structure = IMAPMessageStructure(MIMEMessage.parse(Array("Subject: x\r\n\r\nbody\r\n".utf8)))
+        for i in 0..<100 {
+            cache.insert(structure, for: BlobID(digest: [UInt8](repeating: UInt8(i), count: 32))!)
+        }
+        #expect(cache.count > 0)
+        #expect(cache.count * (structure.octets + 64) <= 1000)
+        #expect(cache.structure(for: BlobID(digest: [UInt8](repeating: 99, count: 32))!) == structure)
+        #expect(cache.structure(for: BlobID(digest: [UInt8](repeating: 0, count: 32))!) == nil)
     }
 }
