@@ -306,3 +306,31 @@ import Testing
         #expect(cache.structure(for: BlobID(digest: [UInt8](repeating: 0, count: 32))!) == nil)
     }
 }
+
+@Suite struct IMAPPipeliningTests {
+    @Test func pipelinedCommandsAreAnsweredInOrder() async throws {
+        let f = try await IMAPFixture.make()
+        let client = try await f.loggedInClient()
+        let message = IMAPFixture.message(subject: "pipelined")
+        try await client.write("a APPEND INBOX {\(message.utf8.count)+}\r\n\(message)\r\nb SELECT INBOX\r\nc FETCH 1 (UID FLAGS)\r\nd NOOP\r\n")
+        let lines = try await client.readUntilTagged("d")
+        let tagged = lines.filter { !$0.hasPrefix("*") }
+        #expect(tagged.map { String($0.prefix(4)) } == ["a OK", "b OK", "c OK", "d OK"])
+        #expect(lines.contains("* 1 FETCH (UID 1 FLAGS ())"))
+    }
+
+    @Test func dripFedBytesWork() async throws {
+        let f = try await IMAPFixture.make()
+        let client = try await f.client()
+        let message = IMAPFixture.message(subject: "drip")
+        let script = "l LOGIN {17+}\r\nalice@example.com \"\(IMAPFixture.password)\"\r\n"
+            + "a APPEND INBOX (\\Seen) \" 2-Mar-2026 10:00:00 +0100\" {\(message.utf8.count)+}\r\n\(message)\r\n"
+            + "s EXAMINE INBOX\r\nf FETCH 1 (FLAGS INTERNALDATE)\r\n"
+        for byte in script.utf8 {
+            try await client.channel.writeInbound(client.channel.allocator.buffer(bytes: [byte]))
+        }
+        let lines = try await client.readUntilTagged("f")
+        #expect(lines.contains("* 1 FETCH (FLAGS (\\Seen) INTERNALDATE \" 2-Mar-2026 09:00:00 +0000\")"))
+        #expect(lines.filter { !$0.hasPrefix("*") }.map { String($0.prefix(4)) } == ["l OK", "a OK", "s OK", "f OK"])
+    }
+}

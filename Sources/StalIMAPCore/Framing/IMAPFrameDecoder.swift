@@ -120,6 +120,19 @@ public struct IMAPFrameDecoder: Sendable {
     }
 
     public mutating func next() -> Event? {
+        let event = decodeNext()
+        if event == nil && readIndex == buffer.count && buffer.capacity > Self.retainedCapacityMax {
+            // An idle connection should not keep the largest read it ever saw.
+            buffer = []
+            readIndex = 0
+            scanIndex = 0
+        }
+        return event
+    }
+
+    private static let retainedCapacityMax = 4096
+
+    private mutating func decodeNext() -> Event? {
         while true {
             switch state {
             case .line:
@@ -225,7 +238,7 @@ public struct IMAPFrameDecoder: Sendable {
         literal.reserveCapacity(octets)
         state = .literal(remaining: octets)
         if marker.synchronising { return .continuationRequested }
-        return next()
+        return decodeNext()
     }
 
     /// A refused synchronising literal is never sent by the client; a non-synchronising
