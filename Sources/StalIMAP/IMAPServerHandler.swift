@@ -46,7 +46,12 @@ final class IMAPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 let context = loopContext.value
                 context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: bytes)), promise: written)
             }
-            try? await written.futureResult.get()
+            do {
+                try await written.futureResult.get()
+                return true
+            } catch {
+                return false
+            }
         }
         if context.channel.isActive { greet(context: context) }
     }

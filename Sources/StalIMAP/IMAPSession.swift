@@ -24,15 +24,17 @@ actor IMAPSession {
     private let services: IMAPServices
     private let configuration: IMAPServerConfiguration
     private let remote: String
-    private let emit: @Sendable ([UInt8]) async -> Void
+    /// Writes to the connection; false once it is closed.
+    private let emit: @Sendable ([UInt8]) async -> Bool
     private let encoder = IMAPResponseEncoder()
     private var principal: Principal?
     private var selection: Selection?
     private var output: [UInt8] = []
     private var idleTask: Task<Void, Never>?
+    private var connectionClosed = false
 
     init(services: IMAPServices, configuration: IMAPServerConfiguration, remote: String,
-         emit: @escaping @Sendable ([UInt8]) async -> Void) {
+         emit: @escaping @Sendable ([UInt8]) async -> Bool) {
         self.services = services
         self.configuration = configuration
         self.remote = remote
@@ -57,11 +59,13 @@ actor IMAPSession {
         guard !output.isEmpty else { return }
         let bytes = output
         output = []
-        await emit(bytes)
+        if !(await emit(bytes)) { connectionClosed = true }
     }
 
-    private func flushIfFull() async {
+    /// Called inside long loops; stops the command once the client has gone away.
+    private func flushIfFull() async throws {
         if output.count >= configuration.outputChunkOctets { await flush() }
+        if connectionClosed { throw StalError(.unavailable, "connection closed") }
     }
 
     // MARK: authentication
@@ -425,7 +429,7 @@ actor IMAPSession {
             let items = FetchAssembler.items(attributes, metadata: message.metadata, message: message, includeUID: uid,
                                              seenChanged: seenChanged.contains(target.uid))
             send(.untagged(.fetch(target.sequenceNumber, items)))
-            await flushIfFull()
+            try await flushIfFull()
             if reportsFlags || seenChanged.contains(target.uid) { s.view.recordKeywords(summary.keywords, uid: target.uid) }
         }
         selection = s
@@ -451,7 +455,7 @@ actor IMAPSession {
             if !operation.silent {
                 let flags = FetchItem.flags(IMAPFlags.flags(for: keywords))
                 send(.untagged(.fetch(target.sequenceNumber, uid ? [.uid(target.uid), flags] : [flags])))
-                await flushIfFull()
+                try await flushIfFull()
             }
         }
         selection = s
