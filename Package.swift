@@ -40,6 +40,8 @@ let package = Package(
 
         // Tools
         .executableTarget(name: "stal-mime-inspect", dependencies: ["StalMIME"], path: "tools/mime-inspect"),
+        .executableTarget(name: "fuzz-mime", dependencies: ["StalMIME"], path: "tools/fuzz/mime"),
+        .executableTarget(name: "bench-mime", dependencies: ["StalMIME"], path: "tools/bench/mime/swift"),
 
         // Benchmarks
         .executableTarget(name: "bench-store",

@@ -88,6 +88,13 @@ enum ASCII {
     /// Removes line breaks that fold a header field (RFC 5322 §2.2.3), keeping the
     /// whitespace that follows them.
     static func unfolded<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
+        if let fast = bytes.withContiguousStorageIfAvailable({ buf in
+            [UInt8](unsafeUninitializedCapacity: buf.count) { out, written in
+                var o = 0
+                for b in buf where b != cr && b != lf { out[o] = b; o += 1 }
+                written = o
+            }
+        }) { return fast }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         for b in bytes where b != cr && b != lf { out.append(b) }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// Converts text in any charset glibc's iconv knows into UTF-8. Labels in mail are often
 /// wrong (`us-ascii` on UTF-8 text, `iso-8859-1` on Windows-1252 quotes), so decoding
@@ -18,7 +19,15 @@ public enum Charset {
     /// Maps the labels mail software writes to names iconv accepts; supersets replace
     /// subsets because mislabelled mail uses the superset's extra characters.
     static func canonicalName(_ label: String) -> String {
-        var name = ASCII.lowercased(ASCII.trimmedString(label))
+        switch label {
+        case "utf-8", "UTF-8", "us-ascii", "US-ASCII": return ASCII.lowercased(label)
+        case "iso-8859-1", "ISO-8859-1", "windows-1252", "Windows-1252": return "windows-1252"
+        default: break
+        }
+        var name = ASCII.lowercased(label)
+        if let f = name.utf8.first, let l = name.utf8.last, ASCII.isWhitespace(f) || ASCII.isWhitespace(l) {
+            name = ASCII.trimmedString(name)
+        }
         if name.hasPrefix("\"") && name.hasSuffix("\"") && name.count >= 2 {
             name = String(name.dropFirst().dropLast())
         }
@@ -77,9 +86,8 @@ public enum Charset {
     public static func isKnown(_ label: String) -> Bool {
         let name = canonicalName(label)
         if name == "us-ascii" || name == "utf-8" || name == "windows-1252" { return true }
-        let cd = iconv_open("UTF-8", name)
-        if Int(bitPattern: cd) == -1 { return false }
-        iconv_close(cd)
+        guard let c = takeConverter(name) else { return false }
+        returnConverter(name, c)
         return true
     }
 
@@ -97,18 +105,51 @@ public enum Charset {
     ]
 
     static func windows1252<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var out = String.UnicodeScalarView()
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 4)
         for b in bytes {
-            let v: UInt32 = (b >= 0x80 && b < 0xA0) ? cp1252High[Int(b - 0x80)] : UInt32(b)
-            out.append(Unicode.Scalar(v)!)
+            if b < 0x80 { out.append(b); continue }
+            let v: UInt32 = b < 0xA0 ? cp1252High[Int(b - 0x80)] : UInt32(b)
+            if v < 0x800 {
+                out.append(UInt8(0xC0 | (v >> 6))); out.append(UInt8(0x80 | (v & 0x3F)))
+            } else {
+                out.append(UInt8(0xE0 | (v >> 12))); out.append(UInt8(0x80 | ((v >> 6) & 0x3F))); out.append(UInt8(0x80 | (v & 0x3F)))
+            }
         }
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Open iconv descriptors kept for reuse: opening one loads (and closing the last one
+    /// unloads) a gconv module, which costs more than most conversions.
+    struct Converter: @unchecked Sendable {
+        let cd: iconv_t
+    }
+
+    private static let pool = Mutex<[String: [Converter]]>([:])
+    private static let pooledPerCharsetMax = 8
+
+    static func takeConverter(_ name: String) -> Converter? {
+        if let c = pool.withLock({ $0[name]?.popLast() }) { return c }
+        let cd = iconv_open("UTF-8", name)
+        if Int(bitPattern: cd) == -1 { return nil }
+        return Converter(cd: cd!)
+    }
+
+    static func returnConverter(_ name: String, _ c: Converter) {
+        _ = iconv(c.cd, nil, nil, nil, nil)
+        let kept = pool.withLock { p -> Bool in
+            if p.count > 256 && p[name] == nil { return false }
+            guard (p[name]?.count ?? 0) < pooledPerCharsetMax else { return false }
+            p[name, default: []].append(c)
+            return true
+        }
+        if !kept { iconv_close(c.cd) }
     }
 
     private static func iconvToUTF8(_ input: [UInt8], from name: String) -> Decoded? {
-        let cd = iconv_open("UTF-8", name)
-        if Int(bitPattern: cd) == -1 { return nil }
-        defer { iconv_close(cd) }
+        guard let converter = takeConverter(name) else { return nil }
+        defer { returnConverter(name, converter) }
+        let cd = converter.cd
         if input.isEmpty { return Decoded(text: "", hadProblem: false) }
         var output: [UInt8] = []
         output.reserveCapacity(input.count * 2 + 16)

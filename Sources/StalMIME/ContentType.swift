@@ -68,9 +68,7 @@ public struct ContentType: Sendable, Hashable {
     }
 
     static func parseParameters(_ s: inout StructuredScanner) -> [MIMEParameter] {
-        var order: [String] = []
-        var sections: [String: [Section]] = [:]
-        var sectionCount = 0
+        var entries: [(name: [UInt8], value: [UInt8], quoted: Bool)] = []
         while !s.atEnd {
             s.skipCFWS()
             if s.peek == ASCII.semicolon { s.advance(); continue }
@@ -90,11 +88,37 @@ public struct ContentType: Sendable, Hashable {
                 quoted = true
             } else {
                 value = s.readWhile { $0 != ASCII.semicolon && !ASCII.isWhitespace($0) && $0 != ASCII.openParen }
+                // Unquoted encoded words separated by blanks still form one value.
+                while EncodedWords.containsWordStart(value) {
+                    let save = s.position
+                    s.skipWhitespace()
+                    guard s.peek == ASCII.equals, s.position + 1 < s.bytes.count, s.bytes[s.position + 1] == ASCII.question else {
+                        s.position = save
+                        break
+                    }
+                    value.append(ASCII.space)
+                    value.append(contentsOf: s.readWhile { $0 != ASCII.semicolon && !ASCII.isWhitespace($0) && $0 != ASCII.openParen })
+                }
             }
             guard !name.isEmpty, quoted || !value.isEmpty else { continue }
             // Bound the work an attacker can cause with thousands of sections.
-            sectionCount += 1
-            if sectionCount > 1000 { break }
+            if entries.count >= 1000 { break }
+            entries.append((name, value, quoted))
+        }
+        if !entries.contains(where: { $0.name.contains(UInt8(ascii: "*")) }) {
+            // The common case: no RFC 2231 sections; the first of duplicate names wins.
+            var result: [MIMEParameter] = []
+            result.reserveCapacity(entries.count)
+            for e in entries {
+                let key = lowercase(e.name)
+                if result.contains(where: { $0.name == key }) { continue }
+                result.append(MIMEParameter(name: key, value: plainValue(e.value)))
+            }
+            return result
+        }
+        var order: [String] = []
+        var sections: [String: [Section]] = [:]
+        for (name, value, quoted) in entries {
             var base = name.map(ASCII.lower)
             var extended = false
             var index = 0
@@ -107,17 +131,12 @@ public struct ContentType: Sendable, Hashable {
                 guard !digits.isEmpty, digits.count <= 6, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { continue }
                 index = digits.reduce(0) { $0 * 10 + Int($1 - 48) }
                 base = Array(base[..<star])
-                guard !base.isEmpty else { continue }
-            } else if quoted {
-                extended = false
             }
+            guard !base.isEmpty else { continue }
             let key = String(decoding: base, as: UTF8.self)
             if sections[key] == nil { order.append(key) }
-            if extended, !quoted || value.contains(UInt8(ascii: "'")) || value.contains(UInt8(ascii: "%")) {
-                sections[key, default: []].append(Section(index: index, extended: true, raw: value))
-            } else {
-                sections[key, default: []].append(Section(index: index, extended: false, raw: value))
-            }
+            let isExtended = extended && (!quoted || value.contains(UInt8(ascii: "'")) || value.contains(UInt8(ascii: "%")))
+            sections[key, default: []].append(Section(index: index, extended: isExtended, raw: value))
         }
         var result: [MIMEParameter] = []
         for key in order {
@@ -133,6 +152,11 @@ public struct ContentType: Sendable, Hashable {
                        let q2 = raw[(q1 + 1)...].firstIndex(of: UInt8(ascii: "'")) {
                         charset = String(decoding: raw[raw.startIndex..<q1], as: UTF8.self)
                         raw = raw[(q2 + 1)...]
+                    } else if let cs = charset, !cs.isEmpty, raw.count > cs.utf8.count,
+                              raw[raw.startIndex + cs.utf8.count] == UInt8(ascii: "'"),
+                              ASCII.lowercased(String(decoding: raw.prefix(cs.utf8.count), as: UTF8.self)) == ASCII.lowercased(cs) {
+                        // Some senders repeat the charset on every section.
+                        raw = raw[(raw.startIndex + cs.utf8.count + 1)...]
                     }
                     bytes.append(contentsOf: percentDecoded(raw))
                 } else {
@@ -148,6 +172,11 @@ public struct ContentType: Sendable, Hashable {
             result.append(MIMEParameter(name: key, value: text))
         }
         return result
+    }
+
+    static func plainValue(_ value: [UInt8]) -> String {
+        if EncodedWords.containsWordStart(value) { return EncodedWords.decode(value) }
+        return Charset.decode(value, charset: "utf-8").text
     }
 
     static func percentDecoded(_ raw: ArraySlice<UInt8>) -> [UInt8] {

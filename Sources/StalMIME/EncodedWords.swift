@@ -7,7 +7,9 @@ public enum EncodedWords {
 
     public static func decode<C: Collection>(_ input: C) -> String where C.Element == UInt8 {
         let bytes = Array(input)
-        if !containsWordStart(bytes) { return Charset.decode(bytes, charset: "utf-8").text }
+        if !containsWordStart(bytes), !bytes.contains(ASCII.lf), !bytes.contains(ASCII.cr) {
+            return Charset.decode(bytes, charset: "utf-8").text
+        }
         var out = ""
         var plain: [UInt8] = []
         var pendingWord: [UInt8] = []
@@ -46,6 +48,13 @@ public enum EncodedWords {
                 flushWord()
                 plain.append(contentsOf: gapAfterWord)
                 gapAfterWord.removeAll(keepingCapacity: true)
+            }
+            if bytes[i] == ASCII.cr || bytes[i] == ASCII.lf {
+                // A fold and the blanks around it read as one space (RFC 5322 §2.2.3).
+                while let last = plain.last, ASCII.isBlank(last) { plain.removeLast() }
+                while i < bytes.count, ASCII.isWhitespace(bytes[i]) { i += 1 }
+                plain.append(ASCII.space)
+                continue
             }
             plain.append(bytes[i])
             i += 1
@@ -87,11 +96,23 @@ public enum EncodedWords {
         var j = textStart
         while j + 1 < b.count {
             if b[j] == ASCII.question && b[j + 1] == ASCII.equals { break }
-            if b[j] == ASCII.cr || b[j] == ASCII.lf { return nil }
+            if j - textStart > 4096 { return nil }
             j += 1
         }
         guard j + 1 < b.count else { return nil }
-        let text = b[textStart..<j]
+        // A word folded across lines: the fold and the blanks after it are not text.
+        var text: [UInt8] = []
+        text.reserveCapacity(j - textStart)
+        var k0 = textStart
+        while k0 < j {
+            if b[k0] == ASCII.cr || b[k0] == ASCII.lf {
+                k0 += 1
+                while k0 < j, ASCII.isWhitespace(b[k0]) { k0 += 1 }
+                continue
+            }
+            text.append(b[k0])
+            k0 += 1
+        }
         let decoded: [UInt8]
         if encoding == UInt8(ascii: "b") {
             decoded = Base64.decode(text).bytes
@@ -122,10 +143,11 @@ public enum EncodedWords {
         if !needsEncoding { return Folding.fold(text, nameLength: nameLength) }
         var words: [String] = []
         var chunk: [UInt8] = []
-        let maxPayload = 45
+        // Each word (12 characters of syntax around the base64) must fit its line of 78.
+        func payload(first: Bool) -> Int { max(3, ((first ? 78 - nameLength - 2 : 77) - 12) / 4 * 3) }
         for ch in text {
             let u = Array(String(ch).utf8)
-            if chunk.count + u.count > maxPayload, !chunk.isEmpty {
+            if chunk.count + u.count > payload(first: words.isEmpty), !chunk.isEmpty {
                 words.append("=?UTF-8?B?" + String(decoding: Base64.encode(chunk, lineLength: 0), as: UTF8.self) + "?=")
                 chunk.removeAll()
             }

@@ -5,7 +5,7 @@ public enum HeaderValue {
     /// An unstructured field (RFC 5322 §3.2.5) as text: unfolded, encoded words decoded,
     /// outer whitespace trimmed (JMAP `asText`).
     public static func text<C: Collection>(_ raw: C) -> String where C.Element == UInt8 {
-        ASCII.trimmedString(EncodedWords.decode(ASCII.unfolded(raw)))
+        ASCII.trimmedString(EncodedWords.decode(raw))
     }
 
     /// Message-ID, In-Reply-To, References (RFC 5322 §3.6.4): ids without angle brackets.

@@ -2,7 +2,9 @@ extension MIMEMessage {
     /// BODYSTRUCTURE (`extended: true`) or BODY (`extended: false`), RFC 3501 §7.4.2 and
     /// RFC 9051 §7.5.2, of the whole message or of one part.
     public func imapBodyStructure(extended: Bool, part: Int = 0) -> String {
-        String(decoding: imapBodyStructureBytes(extended: extended, part: part), as: UTF8.self)
+        var w = IMAPWriter(validUTF8: true)
+        writeBody(&w, part, extended: extended)
+        return String(decoding: w.out, as: UTF8.self)
     }
 
     public func imapBodyStructureBytes(extended: Bool, part: Int = 0) -> [UInt8] {

@@ -2,7 +2,9 @@ extension MIMEMessage {
     /// ENVELOPE (RFC 3501 §7.4.2) of the message, or of the message inside a
     /// message/rfc822 part when `part` is that part's encapsulated root.
     public func imapEnvelope(part: Int = 0) -> String {
-        String(decoding: imapEnvelopeBytes(part: part), as: UTF8.self)
+        var w = IMAPWriter(validUTF8: true)
+        writeEnvelope(&w, part: part)
+        return String(decoding: w.out, as: UTF8.self)
     }
 
     /// The exact wire bytes; header bytes that are not UTF-8 are sent unchanged in literals.

@@ -2,6 +2,9 @@
 /// Values with CR, LF, NUL or 8-bit bytes become literals, everything else a quoted string.
 struct IMAPWriter {
     var out: [UInt8] = []
+    /// For the `String` renderings: header bytes that are not UTF-8 are converted first
+    /// (Windows-1252 fallback) so literal lengths match the UTF-8 the caller sends.
+    var validUTF8 = false
 
     mutating func raw(_ s: StaticString) {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
@@ -20,6 +23,15 @@ struct IMAPWriter {
     }
 
     mutating func string<C: Collection>(_ value: C) where C.Element == UInt8 {
+        if validUTF8, value.contains(where: { $0 >= 0x80 }), Charset.validUTF8(value) == nil {
+            let repaired = Array(Charset.decode(value, charset: "utf-8").text.utf8)
+            writeString(repaired)
+            return
+        }
+        writeString(value)
+    }
+
+    private mutating func writeString<C: Collection>(_ value: C) where C.Element == UInt8 {
         var literal = false
         for b in value where b == 0 || b == ASCII.cr || b == ASCII.lf || b >= 0x80 { literal = true; break }
         if literal || value.count > 4096 {

@@ -11,7 +11,17 @@ public struct MIMEMessage: Sendable {
         MIMEMessage(bytes: bytes, limits: limits)
     }
 
+    /// Parses only the top-level header; the body stays one opaque leaf. For callers that
+    /// need fields alone (SMTP checks, header-only search, Sieve header tests).
+    public static func parseHeader(_ bytes: [UInt8], limits: MIMELimits = .default) -> MIMEMessage {
+        MIMEMessage(bytes: bytes, limits: limits, headerOnly: true)
+    }
+
     public init(bytes: [UInt8], limits: MIMELimits = .default) {
+        self.init(bytes: bytes, limits: limits, headerOnly: false)
+    }
+
+    init(bytes: [UInt8], limits: MIMELimits, headerOnly: Bool) {
         self.bytes = bytes
         self.limits = limits
         var parsed: (parts: [MIMEPart], problems: [MIMEProblem]) = ([], [])
@@ -20,6 +30,7 @@ public struct MIMEMessage: Sendable {
             empty.withUnsafeBufferPointer { fallback in
                 let base = buf.baseAddress ?? fallback.baseAddress!
                 var parser = MIMEParser(buf, base: base, limits: limits)
+                parser.headerOnly = headerOnly
                 _ = parser.parseEntity(start: 0, depth: 0, parent: nil, defaultType: .textPlain)
                 parsed = (parser.parts, parser.problems)
             }

@@ -24,6 +24,7 @@ struct MIMEParser {
     /// Each entry is `--` followed by the boundary.
     var boundaries: [[UInt8]] = []
     var partsLimitReported = false
+    var headerOnly = false
     var depthLimitReported = false
 
     init(_ buf: UnsafeBufferPointer<UInt8>, base: UnsafePointer<UInt8>, limits: MIMELimits) {
@@ -204,6 +205,10 @@ struct MIMEParser {
             return (index, hit)
         }
         let bodyStart = header.bodyStart
+        if headerOnly {
+            parts[index].end = count
+            return (index, nil)
+        }
         if contentType.isMultipart {
             let boundary = contentType.parameter("boundary") ?? ""
             if boundary.isEmpty || boundary.utf8.count > 998 {

@@ -11,7 +11,8 @@ public struct MIMEHeaderField: Sendable, Hashable {
     public var end: Int
 
     public func hasName(_ other: String) -> Bool {
-        name.utf8.count == other.utf8.count && ASCII.lowercased(name) == ASCII.lowercased(other)
+        guard name.utf8.count == other.utf8.count else { return false }
+        return zip(name.utf8, other.utf8).allSatisfy { ASCII.lower($0) == ASCII.lower($1) }
     }
 }
 

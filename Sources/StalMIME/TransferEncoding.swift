@@ -119,46 +119,51 @@ public enum Base64 {
 
 public enum QuotedPrintable {
     public static func decode<C: Collection>(_ input: C) -> TransferEncoding.Decoded where C.Element == UInt8 {
-        let bytes = Array(input)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var problem = false
-        var i = 0
+        if let fast = input.withContiguousStorageIfAvailable({ decode(buffer: $0) }) { return fast }
+        return Array(input).withUnsafeBufferPointer { decode(buffer: $0) }
+    }
+
+    static func decode(buffer bytes: UnsafeBufferPointer<UInt8>) -> TransferEncoding.Decoded {
         let n = bytes.count
-        while i < n {
-            let b = bytes[i]
-            if b == ASCII.equals {
-                // Soft line break: `=` then optional trailing blanks then a line end.
-                var j = i + 1
-                while j < n, ASCII.isBlank(bytes[j]) { j += 1 }
-                if j == n { i = n; continue }
-                if bytes[j] == ASCII.lf { i = j + 1; continue }
-                if bytes[j] == ASCII.cr {
-                    i = j + 1 < n && bytes[j + 1] == ASCII.lf ? j + 2 : j + 1
-                    continue
-                }
-                if i + 2 < n, let h = ASCII.hexValue(bytes[i + 1]), let l = ASCII.hexValue(bytes[i + 2]) {
-                    out.append(h << 4 | l)
-                    i += 3
-                    continue
-                }
-                problem = true
-                out.append(b)
-                i += 1
-            } else if b == ASCII.space || b == ASCII.tab {
-                // Trailing whitespace on an encoded line was added in transport (RFC 2045 §6.7 rule 3).
-                var j = i
-                while j < n, ASCII.isBlank(bytes[j]) { j += 1 }
-                if j == n || bytes[j] == ASCII.lf || bytes[j] == ASCII.cr {
-                    i = j
+        var problem = false
+        let out = [UInt8](unsafeUninitializedCapacity: n) { out, written in
+            var o = 0
+            var i = 0
+            while i < n {
+                let b = bytes[i]
+                if b == ASCII.equals {
+                    // Soft line break: `=` then optional trailing blanks then a line end.
+                    var j = i + 1
+                    while j < n, ASCII.isBlank(bytes[j]) { j += 1 }
+                    if j == n { i = n; continue }
+                    if bytes[j] == ASCII.lf { i = j + 1; continue }
+                    if bytes[j] == ASCII.cr {
+                        i = j + 1 < n && bytes[j + 1] == ASCII.lf ? j + 2 : j + 1
+                        continue
+                    }
+                    if i + 2 < n, let h = ASCII.hexValue(bytes[i + 1]), let l = ASCII.hexValue(bytes[i + 2]) {
+                        out[o] = h << 4 | l; o += 1
+                        i += 3
+                        continue
+                    }
+                    problem = true
+                    out[o] = b; o += 1
+                    i += 1
+                } else if b == ASCII.space || b == ASCII.tab {
+                    // Trailing whitespace on an encoded line was added in transport (RFC 2045 §6.7 rule 3).
+                    var j = i
+                    while j < n, ASCII.isBlank(bytes[j]) { j += 1 }
+                    if j == n || bytes[j] == ASCII.lf || bytes[j] == ASCII.cr {
+                        i = j
+                    } else {
+                        while i < j { out[o] = bytes[i]; o += 1; i += 1 }
+                    }
                 } else {
-                    out.append(contentsOf: bytes[i..<j])
-                    i = j
+                    out[o] = b; o += 1
+                    i += 1
                 }
-            } else {
-                out.append(b)
-                i += 1
             }
+            written = o
         }
         return .init(bytes: out, hadProblem: problem)
     }
