@@ -41,6 +41,7 @@ let package = Package(
         // Tools
         .executableTarget(name: "stal-mime-inspect", dependencies: ["StalMIME"], path: "tools/mime-inspect"),
         .executableTarget(name: "fuzz-mime", dependencies: ["StalMIME"], path: "tools/fuzz/mime"),
+        .executableTarget(name: "fuzz-imap", dependencies: ["StalCore", "StalIMAPCore"], path: "tools/fuzz/imap"),
         .executableTarget(name: "bench-mime", dependencies: ["StalMIME"], path: "tools/bench/mime/swift"),
 
         // Benchmarks
@@ -53,6 +54,10 @@ let package = Package(
                                          .product(name: "NIOCore", package: "swift-nio"),
                                          .product(name: "NIOPosix", package: "swift-nio")],
                           path: "tools/bench/imap"),
+        // Killed with SIGKILL by StalMailStoreTests to prove acknowledged appends survive.
+        .executableTarget(name: "store-crash-writer",
+                          dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalMailStore"],
+                          path: "tools/crash/store-writer"),
 
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),

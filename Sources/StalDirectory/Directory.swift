@@ -276,11 +276,20 @@ public final class Directory: Sendable {
         let ok = await PasswordHasher.verifyOffPool(password, encoded: hash)
         if ok, let principal {
             throttle.withLock { $0.recordSuccess(remote) }
+            await repairMailAccount(principal)
             return .success(principal)
         }
         let delay = throttle.withLock { $0.recordFailure(remote, now: clock.now()) }
         if delay > 0 { await sleep(delay) }
         return .failure
+    }
+
+    /// Account creation is two commands (directory, then mail store); a crash between them
+    /// leaves an account without mailboxes, which the first successful login repairs.
+    private func repairMailAccount(_ principal: Principal) async {
+        guard let mailStore, (try? mailStore.accountInfo(principal.account)) == nil else { return }
+        let quota = (try? entry(principal.account))?.flatMap { $0.quotaBytes }
+        _ = try? await mailStore.createAccount(principal.account, tenant: principal.tenant, quotaBytes: quota)
     }
 
     /// Sets the management API's admin password (first start, or a reset from the console).

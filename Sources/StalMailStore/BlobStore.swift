@@ -21,20 +21,32 @@ public final class LocalBlobDirectory: BlobStore {
 
     public init(root: String) throws {
         self.root = root
-        try Self.makeDirectory(root)
-    }
-
-    private static func makeDirectory(_ path: String) throws {
-        if mkdir(path, 0o750) != 0 && errno != EEXIST {
-            throw StalError(.storage, "mkdir \(path): errno \(errno)")
+        if try Self.makeDirectory(root), let slash = root.lastIndex(of: "/") {
+            try Self.syncDirectory(slash == root.startIndex ? "/" : String(root[..<slash]))
         }
     }
 
+    /// Returns true when the directory was created (its parent then needs an fsync).
+    @discardableResult
+    private static func makeDirectory(_ path: String) throws -> Bool {
+        if mkdir(path, 0o750) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw StalError(.storage, "mkdir \(path): errno \(errno)")
+    }
+
+    private static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw StalError(.storage, "open \(path): errno \(errno)") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw StalError(.storage, "fsync \(path): errno \(errno)") }
+    }
+
+    /// The directories from the root down to the blob's, and the blob's file.
     private func paths(_ tenant: TenantID, _ id: BlobID) -> (dirs: [String], file: String) {
         let hex = id.hex
         let t = "\(root)/\(tenant.rawValue)"
         let d = "\(t)/\(hex.prefix(2))"
-        return ([t, d], "\(d)/\(hex)")
+        return ([root, t, d], "\(d)/\(hex)")
     }
 
     private func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -48,40 +60,45 @@ public final class LocalBlobDirectory: BlobStore {
     public func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws {
         let (dirs, file) = paths(tenant, id)
         try await run {
-            for d in dirs { try Self.makeDirectory(d) }
-            if access(file, F_OK) == 0 { return }
-            let tmp = "\(file).tmp\(UInt64.random(in: 0...UInt64.max))"
-            let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-            guard fd >= 0 else { throw StalError(.storage, "open \(tmp): errno \(errno)") }
-            var ok = false
-            defer {
-                if !ok { unlink(tmp) }
+            // The file's directory entry must be durable, and so must the entry of every
+            // directory created on the way. An existing file may come from a writer that died
+            // before its directory fsync, so its directory is synced too.
+            var toSync = [dirs[2]]
+            for i in 1..<dirs.count where try Self.makeDirectory(dirs[i]) { toSync.append(dirs[i - 1]) }
+            if access(file, F_OK) != 0 {
+                try Self.writeFile(file, compressed)
             }
-            var offset = 0
-            while offset < compressed.count {
-                let n = compressed.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, compressed.count - offset) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    close(fd)
-                    throw StalError(.storage, "write \(tmp): errno \(errno)")
-                }
-                offset += n
-            }
-            guard fsync(fd) == 0 else {
-                close(fd)
-                throw StalError(.storage, "fsync \(tmp): errno \(errno)")
-            }
-            close(fd)
-            guard rename(tmp, file) == 0 else { throw StalError(.storage, "rename \(file): errno \(errno)") }
-            ok = true
-            for d in dirs.reversed() {
-                let dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                if dfd >= 0 {
-                    fsync(dfd)
-                    close(dfd)
-                }
-            }
+            for d in toSync { try Self.syncDirectory(d) }
         }
+    }
+
+    private static func writeFile(_ file: String, _ bytes: [UInt8]) throws {
+        let tmp = "\(file).tmp\(UInt64.random(in: 0...UInt64.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw StalError(.storage, "open \(tmp): errno \(errno)") }
+        var renamed = false
+        defer {
+            if !renamed { unlink(tmp) }
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = errno
+                close(fd)
+                throw StalError(.storage, "write \(tmp): errno \(e)")
+            }
+            offset += n
+        }
+        guard fsync(fd) == 0 else {
+            let e = errno
+            close(fd)
+            throw StalError(.storage, "fsync \(tmp): errno \(e)")
+        }
+        close(fd)
+        guard rename(tmp, file) == 0 else { throw StalError(.storage, "rename \(file): errno \(errno)") }
+        renamed = true
     }
 
     public func read(tenant: TenantID, id: BlobID) async throws -> [UInt8] {

@@ -397,7 +397,8 @@ struct MailTransaction {
             let seenDelta = Int(updated.contains(.seen) ? 0 : 1) - Int(rec.keywords.contains(.seen) ? 0 : 1)
             for m in rec.memberships {
                 var mb = try mailbox(c.account, m.mailbox)
-                mb.unseen = UInt32(Int(mb.unseen) + seenDelta)
+                // Clamped: a counter bug must not trap the log writer.
+                mb.unseen = UInt32(clamping: Int(mb.unseen) + seenDelta)
                 mb.highestModSeq = s
                 put(c.account, m.mailbox, mb)
                 record(c.account, .mailboxUpdated(m.mailbox))
@@ -484,8 +485,8 @@ struct MailTransaction {
         rec.memberships.removeAll { $0.mailbox == m && $0.uid == uid }
         if adjustCounts {
             var mb = try mailbox(a, m)
-            mb.total -= 1
-            if !rec.keywords.contains(.seen) { mb.unseen -= 1 }
+            mb.total = mb.total > 0 ? mb.total - 1 : 0
+            if !rec.keywords.contains(.seen) { mb.unseen = mb.unseen > 0 ? mb.unseen - 1 : 0 }
             mb.highestModSeq = s
             put(a, m, mb)
             record(a, .mailboxUpdated(m))

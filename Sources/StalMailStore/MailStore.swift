@@ -323,6 +323,16 @@ public final class MailStore: Sendable {
         return out
     }
 
+    public func email(_ account: AccountID, id: EmailID) throws -> EmailInfo? {
+        try engine.get(.state, Keys.email(account, id)).map { bytes in
+            let r = try EmailRecord(decoding: bytes)
+            return EmailInfo(id: id, threadID: r.threadID, blobID: r.blob, size: Int(r.size), receivedAt: r.receivedAt,
+                             keywords: r.keywords,
+                             mailboxes: Dictionary(r.memberships.map { ($0.mailbox, $0.uid) }, uniquingKeysWith: { a, _ in a }),
+                             modSeq: r.modSeq)
+        }
+    }
+
     public func storeKeywords(_ account: AccountID, mailbox: MailboxID, uids: [UInt32], operation: KeywordOperation,
                               keywords: Set<Keyword>, unchangedSince: ModSeq? = nil) async throws -> StoreKeywordsResult {
         let result = try await propose(.storeKeywords(StoreKeywordsCommand(

@@ -155,3 +155,28 @@ public struct ChangeSet: Hashable, Sendable {
         self.removedUIDs = removedUIDs
     }
 }
+
+/// One email with every mailbox it is in (the JMAP Email view).
+public struct EmailInfo: Hashable, Sendable {
+    public var id: EmailID
+    public var threadID: ThreadID
+    public var blobID: BlobID
+    public var size: Int
+    public var receivedAt: Timestamp
+    public var keywords: Set<Keyword>
+    /// Mailbox -> this email's UID there.
+    public var mailboxes: [MailboxID: UInt32]
+    public var modSeq: ModSeq
+
+    public init(id: EmailID, threadID: ThreadID, blobID: BlobID, size: Int, receivedAt: Timestamp, keywords: Set<Keyword>,
+                mailboxes: [MailboxID: UInt32], modSeq: ModSeq) {
+        self.id = id
+        self.threadID = threadID
+        self.blobID = blobID
+        self.size = size
+        self.receivedAt = receivedAt
+        self.keywords = keywords
+        self.mailboxes = mailboxes
+        self.modSeq = modSeq
+    }
+}

@@ -27,12 +27,4 @@ public enum MailboxNames {
         if parts[0].uppercased() == "INBOX" { parts[0] = "INBOX" }
         return parts
     }
-
-    public static func isInbox(_ name: String) -> Bool { name.uppercased() == "INBOX" }
-
-    /// The parent path of a canonical name, nil at top level.
-    public static func parent(of name: String) -> String? {
-        guard let i = name.lastIndex(of: separator) else { return nil }
-        return String(name[..<i])
-    }
 }

@@ -45,7 +45,6 @@ public final class LocalShardLog: ShardLog, @unchecked Sendable {
     private let queue = ConditionLock()
     private var pending: [Proposal] = []
     private var stopping = false
-    private var writing = false
     private var stats = Statistics()
     private var thread: WriterThread?
     /// Touched only by the writer thread after init.
@@ -82,9 +81,6 @@ public final class LocalShardLog: ShardLog, @unchecked Sendable {
 
     /// Proposals waiting for the writer (not counting the group being written).
     public var pendingCount: Int { queue.withLock { pending.count } }
-
-    /// True while the writer holds a group it has not yet acknowledged.
-    public var isWriting: Bool { queue.withLock { writing } }
 
     public func propose(_ command: ShardCommand) async throws -> CommandResult {
         try await withCheckedThrowingContinuation { continuation in
@@ -129,14 +125,12 @@ public final class LocalShardLog: ShardLog, @unchecked Sendable {
             let take = min(pending.count, options.commandsPerBatchMax)
             let group = Array(pending.prefix(take))
             pending.removeFirst(take)
-            writing = true
             queue.unlock()
 
             let outcome = commit(group)
 
-            queue.withLock {
-                writing = false
-                if case .success = outcome {
+            if case .success = outcome {
+                queue.withLock {
                     stats.batches += 1
                     stats.commands += UInt64(group.count)
                 }

@@ -24,6 +24,8 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
     private var db: OpaquePointer?
     private var handles: [ColumnFamily: OpaquePointer] = [:]
     private let options: OpaquePointer
+    /// For `blobs`: its values are already zstd frames, so block compression would only burn CPU.
+    private let uncompressedOptions: OpaquePointer
     private let readOptions: OpaquePointer
     private let syncWrite: OpaquePointer
     private let asyncWrite: OpaquePointer
@@ -35,6 +37,8 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
         rocksdb_options_set_create_missing_column_families(options, 1)
         rocksdb_options_increase_parallelism(options, config.backgroundThreads)
         rocksdb_options_set_write_buffer_size(options, config.writeBufferBytes)
+        uncompressedOptions = rocksdb_options_create_copy(options)
+        rocksdb_options_set_compression(uncompressedOptions, Int32(rocksdb_no_compression))
         readOptions = rocksdb_readoptions_create()
         syncWrite = rocksdb_writeoptions_create()
         rocksdb_writeoptions_set_sync(syncWrite, 1)
@@ -56,7 +60,7 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
 
         let cNames = names.map { strdup($0) }
         defer { cNames.forEach { free($0) } }
-        let cfOptions = [OpaquePointer?](repeating: options, count: names.count)
+        let cfOptions: [OpaquePointer?] = names.map { $0 == ColumnFamily.blobs.name ? uncompressedOptions : options }
         var cfHandles = [OpaquePointer?](repeating: nil, count: names.count)
         var error: UnsafeMutablePointer<CChar>?
         let opened = cNames.map { UnsafePointer<CChar>($0) }.withUnsafeBufferPointer { namePtrs in
@@ -69,6 +73,7 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
             let message = String(cString: error)
             rocksdb_free(error)
             rocksdb_options_destroy(options)
+            rocksdb_options_destroy(uncompressedOptions)
             rocksdb_readoptions_destroy(readOptions)
             rocksdb_writeoptions_destroy(syncWrite)
             rocksdb_writeoptions_destroy(asyncWrite)
@@ -92,6 +97,7 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
             rocksdb_close(db)
             self.db = nil
             rocksdb_options_destroy(options)
+            rocksdb_options_destroy(uncompressedOptions)
             rocksdb_readoptions_destroy(readOptions)
             rocksdb_writeoptions_destroy(syncWrite)
             rocksdb_writeoptions_destroy(asyncWrite)
@@ -232,7 +238,7 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
 
     public func snapshot() throws -> any KVSnapshot {
         let db = try open()
-        return RocksDBSnapshot(engine: self, db: db, snapshot: rocksdb_create_snapshot(db))
+        return RocksDBSnapshot(engine: self, snapshot: rocksdb_create_snapshot(db))
     }
 
     fileprivate func release(_ snapshot: OpaquePointer) {
@@ -247,7 +253,7 @@ final class RocksDBSnapshot: KVSnapshot, @unchecked Sendable {
     private let snapshot: OpaquePointer
     private let readOptions: OpaquePointer
 
-    init(engine: RocksDBEngine, db: OpaquePointer, snapshot: OpaquePointer) {
+    init(engine: RocksDBEngine, snapshot: OpaquePointer) {
         self.engine = engine
         self.snapshot = snapshot
         readOptions = rocksdb_readoptions_create()

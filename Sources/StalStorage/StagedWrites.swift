@@ -1,12 +1,12 @@
 /// Writes staged over a base reader: reads see the staged puts and deletes first, and the
-/// staged operations become one `WriteBatch`. The shard log applies each command into a
+/// staged state becomes one `WriteBatch`. The shard log applies each command into a
 /// child over the group's staging so a failed command leaves no trace, and the group's
 /// commands see each other's effects before their shared batch is written.
 public final class StagedWrites: KVReader {
     private let base: any KVReader
-    /// nil marks a staged delete.
+    /// Final value per key; nil marks a staged delete.
     private var staged: [ColumnFamily: [[UInt8]: [UInt8]?]] = [:]
-    public private(set) var batch = WriteBatch()
+    private var unread = WriteBatch()
 
     public init(over base: any KVReader) {
         self.base = base
@@ -14,30 +14,39 @@ public final class StagedWrites: KVReader {
 
     public func put(_ cf: ColumnFamily, _ key: [UInt8], _ value: [UInt8]) {
         staged[cf, default: [:]][key] = .some(value)
-        batch.put(cf, key, value)
     }
 
     public func delete(_ cf: ColumnFamily, _ key: [UInt8]) {
         staged[cf, default: [:]][key] = .some(nil)
-        batch.delete(cf, key)
     }
 
-    /// Moves a child's staged writes into this one, in order.
+    /// Moves a child's staged writes into this one.
     public func absorb(_ child: StagedWrites) {
-        for op in child.batch.operations {
-            switch op {
-            case let .put(cf, key, value): put(cf, key, value)
-            case let .delete(cf, key): delete(cf, key)
-            case let .deleteRange(cf, from, to):
-                batch.deleteRange(cf, from: from, to: to)
+        for (cf, entries) in child.staged {
+            for (key, value) in entries { staged[cf, default: [:]][key] = value }
+        }
+        unread.append(contentsOf: child.unread)
+    }
+
+    /// Adds an operation that reads through this staging will not see; for writes the
+    /// state machine never reads back, such as log entries and log truncation. These come
+    /// first in `batch`.
+    public func appendUnread(_ op: WriteOperation) {
+        unread.append(op)
+    }
+
+    /// The unread operations, then one put or delete per staged key with its final value,
+    /// in family and key order: a key rewritten by many commands of a group costs one write,
+    /// and equal staging gives an equal batch.
+    public var batch: WriteBatch {
+        var out = unread
+        for cf in staged.keys.sorted() {
+            let entries = staged[cf]!
+            for key in entries.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                if let value = entries[key]! { out.put(cf, key, value) } else { out.delete(cf, key) }
             }
         }
-    }
-
-    /// Appends an operation that reads through this staging will not see; for writes the
-    /// state machine never reads back, such as log truncation.
-    public func appendUnread(_ op: WriteOperation) {
-        batch.append(op)
+        return out
     }
 
     public func get(_ cf: ColumnFamily, _ key: [UInt8]) throws -> [UInt8]? {

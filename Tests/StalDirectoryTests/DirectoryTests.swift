@@ -106,6 +106,9 @@ func addr(_ s: String) -> EmailAddress { EmailAddress(s)! }
         #expect(ok == .success(Principal(account: a.id, tenant: a.tenant, address: a.address, displayName: "A")))
         #expect(await f.directory.authenticate(username: "a@example.org", password: "wrong", remote: "192.0.2.1") == .failure)
         #expect(await f.directory.authenticate(username: "nobody@example.org", password: "Passw0rd!", remote: "192.0.2.1") == .failure)
+        try await f.store.deleteAccount(a.id)
+        _ = await f.directory.authenticate(username: "a@example.org", password: "Passw0rd!", remote: "192.0.2.1")
+        #expect(try f.store.mailboxes(a.id).count == 6)
         try await f.directory.setPassword(a.id, password: "N3w password")
         #expect(await f.directory.authenticate(username: "a@example.org", password: "Passw0rd!", remote: "192.0.2.2") == .failure)
         if case .success = await f.directory.authenticate(username: "a@example.org", password: "N3w password", remote: "192.0.2.2") {

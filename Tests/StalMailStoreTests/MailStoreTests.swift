@@ -187,6 +187,8 @@ import Testing
         #expect(moved.mapping == [UIDPair(source: 1, destination: 1)])
         #expect(try f.store.messages(f.account, mailbox: inbox).isEmpty)
         #expect(try f.store.messages(f.account, mailbox: trash.id).map(\.emailID) == [a.emailID])
+        let email = try #require(try f.store.email(f.account, id: a.emailID))
+        #expect(email.mailboxes == [trash.id: 1] && email.modSeq == moved.highestModSeq)
         let inboxInfo = try #require(try f.store.mailbox(f.account, id: inbox))
         #expect(inboxInfo.totalEmails == 0 && inboxInfo.unseenEmails == 0)
         #expect(try f.store.mailbox(f.account, id: trash.id)?.unseenEmails == 1)

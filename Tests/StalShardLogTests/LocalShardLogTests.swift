@@ -156,6 +156,25 @@ final class GatedEngine: KVEngine, @unchecked Sendable {
         log.shutdown()
     }
 
+    /// A simulated power cut (unsynced writes lost) keeps every acknowledged command.
+    @Test func simulatedPowerCutKeepsAcknowledgedCommands() async throws {
+        let engine = MemoryEngine(tracksDurability: true)
+        let log = try LocalShardLog(engine: engine, stateMachine: CountingStateMachine())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<100 { group.addTask { _ = try await log.propose(named("p\(i)")) } }
+            try await group.waitForAll()
+        }
+        log.shutdown()
+        var stray = WriteBatch()
+        stray.put(.state, Array("count".utf8), KeyCoding.key(0, 999))
+        try engine.write(stray, sync: false)
+        engine.crash()
+        #expect(try count(engine) == 100)
+        let reopened = try LocalShardLog(engine: engine, stateMachine: CountingStateMachine())
+        #expect(try reopened.appliedIndex() == 100)
+        reopened.shutdown()
+    }
+
     /// Acknowledged proposals survive closing RocksDB without a memtable flush: reopening
     /// replays the synced WAL to exactly the acknowledged state, and the log continues.
     @Test func rocksDBReopenKeepsEveryAcknowledgedCommand() async throws {

@@ -116,3 +116,23 @@ func b(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(throws: StalError.self) { try e.get(.state, [1]) }
     }
 }
+
+@Suite struct MemoryEngineDurabilityTests {
+    @Test func crashKeepsOnlyWritesCoveredByASync() throws {
+        let e = MemoryEngine(tracksDurability: true)
+        func put(_ k: UInt8, sync: Bool) throws {
+            var batch = WriteBatch()
+            batch.put(.state, [k], [k])
+            try e.write(batch, sync: sync)
+        }
+        try put(1, sync: false)
+        try put(2, sync: true)
+        try put(3, sync: false)
+        #expect(try e.scan(.state, .all).map(\.key) == [[1], [2], [3]])
+        e.crash()
+        #expect(try e.scan(.state, .all).map(\.key) == [[1], [2]])
+        try put(4, sync: true)
+        e.crash()
+        #expect(try e.scan(.state, .all).map(\.key) == [[1], [2], [4]])
+    }
+}
