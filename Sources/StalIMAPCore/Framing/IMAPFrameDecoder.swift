@@ -139,7 +139,7 @@ public struct IMAPFrameDecoder: Sendable {
                 return nextLine()
             case .literal(let remaining):
                 let available = buffer.count - readIndex
-                if available == 0 { return nil }
+                if available == 0 && remaining > 0 { return nil }
                 let take = min(available, remaining)
                 literal.append(contentsOf: buffer[readIndex..<(readIndex + take)])
                 readIndex += take
@@ -153,7 +153,7 @@ public struct IMAPFrameDecoder: Sendable {
                 state = .line
             case .discardingLiteral(let remaining):
                 let available = UInt64(buffer.count - readIndex)
-                if available == 0 { return nil }
+                if available == 0 && remaining > 0 { return nil }
                 let take = min(available, remaining)
                 readIndex += Int(take)
                 scanIndex = readIndex
