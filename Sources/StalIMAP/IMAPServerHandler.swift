@@ -24,6 +24,7 @@ final class IMAPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     private var closing = false
     private var greeted = false
+    private var inactivityTimer: Scheduled<Void>?
 
     init(configuration: IMAPServerConfiguration, services: IMAPServices, remoteIsLoopback: Bool) {
         self.configuration = configuration
@@ -40,9 +41,16 @@ final class IMAPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let eventLoop = context.eventLoop
         let remote = context.channel.remoteAddress?.ipAddress ?? ""
         session = IMAPSession(services: services, configuration: configuration, remote: remote) { bytes in
+            let written = eventLoop.makePromise(of: Void.self)
             eventLoop.execute {
                 let context = loopContext.value
-                context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+                context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: bytes)), promise: written)
+            }
+            do {
+                try await written.futureResult.get()
+                return true
+            } catch {
+                return false
             }
         }
         if context.channel.isActive { greet(context: context) }
@@ -65,6 +73,8 @@ final class IMAPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Dropping the session breaks the handler → session → context → handler cycle.
     private func shutDownSession() {
         closing = true
+        inactivityTimer?.cancel()
+        inactivityTimer = nil
         guard let session else { return }
         self.session = nil
         Task { await session.close() }
@@ -74,6 +84,27 @@ final class IMAPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !greeted else { return }
         greeted = true
         write([machine.greeting()], context: context)
+        restartInactivityTimer(context: context)
+    }
+
+    private func restartInactivityTimer(context: ChannelHandlerContext) {
+        inactivityTimer?.cancel()
+        let loopSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        inactivityTimer = context.eventLoop.scheduleTask(in: .seconds(configuration.inactivityTimeoutSeconds)) {
+            loopSelf.value.inactivityTimeout(context: loopContext.value)
+        }
+    }
+
+    private func inactivityTimeout(context: ChannelHandlerContext) {
+        guard !closing else { return }
+        if busy {
+            restartInactivityTimer(context: context)
+            return
+        }
+        write([.untagged(.condition(.bye, nil, "Autologout; idle for too long"))], context: context)
+        closing = true
+        context.close(promise: nil)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -87,6 +118,7 @@ final class IMAPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         decoder.append(buffer.readableBytesView)
+        restartInactivityTimer(context: context)
         processInput(context: context)
     }
 

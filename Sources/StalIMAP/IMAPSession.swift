@@ -24,15 +24,17 @@ actor IMAPSession {
     private let services: IMAPServices
     private let configuration: IMAPServerConfiguration
     private let remote: String
-    private let emit: @Sendable ([UInt8]) -> Void
+    /// Writes to the connection; false once it is closed.
+    private let emit: @Sendable ([UInt8]) async -> Bool
     private let encoder = IMAPResponseEncoder()
     private var principal: Principal?
     private var selection: Selection?
     private var output: [UInt8] = []
     private var idleTask: Task<Void, Never>?
+    private var connectionClosed = false
 
     init(services: IMAPServices, configuration: IMAPServerConfiguration, remote: String,
-         emit: @escaping @Sendable ([UInt8]) -> Void) {
+         emit: @escaping @Sendable ([UInt8]) async -> Bool) {
         self.services = services
         self.configuration = configuration
         self.remote = remote
@@ -45,17 +47,25 @@ actor IMAPSession {
 
     private func send(_ response: IMAPResponse) {
         encoder.encode(response, into: &output)
-        if output.count >= configuration.outputChunkOctets { flush() }
     }
 
     private func send(untagged responses: [UntaggedResponse]) {
         for r in responses { send(.untagged(r)) }
     }
 
-    private func flush() {
+    /// Hands the pending output to the channel and waits until it is written, so a slow
+    /// reader holds back a long FETCH instead of growing the outbound buffer.
+    private func flush() async {
         guard !output.isEmpty else { return }
-        emit(output)
+        let bytes = output
         output = []
+        if !(await emit(bytes)) { connectionClosed = true }
+    }
+
+    /// Called inside long loops; stops the command once the client has gone away.
+    private func flushIfFull() async throws {
+        if output.count >= configuration.outputChunkOctets { await flush() }
+        if connectionClosed { throw StalError(.unavailable, "connection closed") }
     }
 
     // MARK: authentication
@@ -78,7 +88,7 @@ actor IMAPSession {
     /// so expunges are reported too.
     /// Subscribes before sending the continuation, so a change committed right after the
     /// client sees `+ idling` is never missed.
-    func startIdle(_ responses: [IMAPResponse]) {
+    func startIdle(_ responses: [IMAPResponse]) async {
         guard let account = principal?.account else { return }
         let notifications = store.changeNotifications(account)
         idleTask = Task { [weak self] in
@@ -89,21 +99,21 @@ actor IMAPSession {
         }
         for r in responses { send(r) }
         try? synchronize(allowExpunge: true)
-        flush()
+        await flush()
     }
 
-    private func idleChanged() {
+    private func idleChanged() async {
         guard idleTask != nil else { return }
         try? synchronize(allowExpunge: true)
-        flush()
+        await flush()
     }
 
-    func finishIdle(_ responses: [IMAPResponse]) {
+    func finishIdle(_ responses: [IMAPResponse]) async {
         idleTask?.cancel()
         idleTask = nil
         try? synchronize(allowExpunge: true)
         for r in responses { send(r) }
-        flush()
+        await flush()
     }
 
     func close() {
@@ -114,15 +124,16 @@ actor IMAPSession {
     // MARK: commands
 
     func execute(_ tagged: TaggedCommand) async -> IMAPModeChange {
-        defer { flush() }
+        var change = IMAPModeChange.unchanged
         do {
-            return try await run(tagged)
+            change = try await run(tagged)
         } catch let error as StalError {
             send(IMAPErrorMapping.response(tag: tagged.tag, error))
         } catch {
             send(IMAPErrorMapping.response(tag: tagged.tag, StalError(.internal, "\(error)")))
         }
-        return .unchanged
+        await flush()
+        return change
     }
 
     private func requireAccount() throws -> AccountID {
@@ -396,15 +407,29 @@ actor IMAPSession {
             }
         }
         let needsBytes = attributes.contains(where: \.needsMessageBytes)
+        let needsStructure = attributes.contains(where: \.needsStructure)
         let reportsFlags = attributes.contains(.flags)
+        let cache = services.structureCache
         for target in targets {
             guard let summary = byUID[target.uid] else { continue }
+            var mime: MIMEMessage?
+            var structure: IMAPMessageStructure?
+            if needsStructure { structure = cache.structure(for: summary.blobID) }
+            if needsBytes || (needsStructure && structure == nil) {
+                let parsedMessage = try await parsed(account, summary)
+                mime = parsedMessage
+                if needsStructure && structure == nil {
+                    let rendered = IMAPMessageStructure(parsedMessage)
+                    cache.insert(rendered, for: summary.blobID)
+                    structure = rendered
+                }
+            }
             let message = IMAPMessage(uid: target.uid, sequenceNumber: target.sequenceNumber, keywords: summary.keywords,
-                                      internalDate: summary.receivedAt, size: summary.size,
-                                      mime: needsBytes ? try await parsed(account, summary) : nil)
+                                      internalDate: summary.receivedAt, size: summary.size, mime: mime, structure: structure)
             let items = FetchAssembler.items(attributes, metadata: message.metadata, message: message, includeUID: uid,
                                              seenChanged: seenChanged.contains(target.uid))
             send(.untagged(.fetch(target.sequenceNumber, items)))
+            try await flushIfFull()
             if reportsFlags || seenChanged.contains(target.uid) { s.view.recordKeywords(summary.keywords, uid: target.uid) }
         }
         selection = s
@@ -430,6 +455,7 @@ actor IMAPSession {
             if !operation.silent {
                 let flags = FetchItem.flags(IMAPFlags.flags(for: keywords))
                 send(.untagged(.fetch(target.sequenceNumber, uid ? [.uid(target.uid), flags] : [flags])))
+                try await flushIfFull()
             }
         }
         selection = s

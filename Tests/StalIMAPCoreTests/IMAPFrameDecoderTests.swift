@@ -42,6 +42,14 @@ import Testing
         #expect(decoder.next() == .frame(expected))
     }
 
+    @Test func emptyLiteralCompletesWithoutFurtherBytes() {
+        var decoder = IMAPFrameDecoder(configuration: Self.configuration)
+        decoder.append(Array("a1 LOGIN {0}\r\n".utf8))
+        #expect(decoder.next() == .continuationRequested)
+        decoder.append(Array(" x\r\n".utf8))
+        #expect(decoder.next() == .frame(IMAPFrame(lines: [Array("a1 LOGIN {0}".utf8), Array(" x".utf8)], literals: [[]])))
+    }
+
     @Test func nonSynchronisingLiteralNeedsNoContinuation() {
         let expected = IMAPFrame(lines: [Array("a1 LOGIN {4+}".utf8), Array(" pass".utf8)], literals: [Array("us\r\n".utf8)])
         #expect(events("a1 LOGIN {4+}\r\nus\r\n pass\r\n") == [.frame(expected)])

@@ -3,6 +3,7 @@ import NIOEmbedded
 import NIOSSL
 import StalCore
 import StalIMAPCore
+import StalMIME
 import StalMailStore
 import Testing
 @testable import StalIMAP
@@ -262,5 +263,74 @@ import Testing
         try await client.write("DONE\r\n")
         #expect(try await client.readUntilTagged("i") == ["i OK IDLE terminated"])
         #expect(try await client.command("n NOOP") == ["n OK completed"])
+    }
+}
+
+@Suite struct IMAPInactivityTests {
+    @Test func silentClientIsLoggedOutAfterTheTimeout() async throws {
+        let f = try await IMAPFixture.make()
+        let client = try await f.loggedInClient(configuration: IMAPServerConfiguration(inactivityTimeoutSeconds: 1800))
+        await client.channel.testingEventLoop.advanceTime(by: .seconds(1799))
+        #expect(try await client.command("n NOOP") == ["n OK completed"])
+        await client.channel.testingEventLoop.advanceTime(by: .seconds(1799))
+        #expect(try await client.channel.readOutbound(as: ByteBuffer.self) == nil)
+        await client.channel.testingEventLoop.advanceTime(by: .seconds(2))
+        #expect(try await client.readLine() == "* BYE Autologout; idle for too long")
+    }
+}
+
+@Suite struct IMAPStructureCacheTests {
+    @Test func secondFetchIsServedFromTheCacheWithTheSameBytes() async throws {
+        let f = try await IMAPFixture.make()
+        let client = try await f.loggedInClient()
+        _ = try await client.append(tag: "a", mailbox: "INBOX", message: IMAPFixture.message(subject: "cached"))
+        _ = try await client.command("s SELECT INBOX")
+        #expect(f.services.structureCache.count == 0)
+        let first = try await client.command("f FETCH 1 (ENVELOPE BODYSTRUCTURE)")
+        #expect(f.services.structureCache.count == 1)
+        #expect(first.first?.contains("\"cached\"") == true)
+        let second = try await client.command("g FETCH 1 (ENVELOPE BODYSTRUCTURE)")
+        #expect(second.dropLast() == first.dropLast())
+        #expect(second.last == "g OK completed")
+    }
+
+    @Test func evictsOldestEntriesBeyondTheBudget() {
+        let cache = IMAPStructureCache(octetsMax: 1000)
+        let structure = IMAPMessageStructure(MIMEMessage.parse(Array("Subject: x\r\n\r\nbody\r\n".utf8)))
+        for i in 0..<100 {
+            cache.insert(structure, for: BlobID(digest: [UInt8](repeating: UInt8(i), count: 32))!)
+        }
+        #expect(cache.count > 0)
+        #expect(cache.count * (structure.octets + 64) <= 1000)
+        #expect(cache.structure(for: BlobID(digest: [UInt8](repeating: 99, count: 32))!) == structure)
+        #expect(cache.structure(for: BlobID(digest: [UInt8](repeating: 0, count: 32))!) == nil)
+    }
+}
+
+@Suite struct IMAPPipeliningTests {
+    @Test func pipelinedCommandsAreAnsweredInOrder() async throws {
+        let f = try await IMAPFixture.make()
+        let client = try await f.loggedInClient()
+        let message = IMAPFixture.message(subject: "pipelined")
+        try await client.write("a APPEND INBOX {\(message.utf8.count)+}\r\n\(message)\r\nb SELECT INBOX\r\nc FETCH 1 (UID FLAGS)\r\nd NOOP\r\n")
+        let lines = try await client.readUntilTagged("d")
+        let tagged = lines.filter { !$0.hasPrefix("*") }
+        #expect(tagged.map { String($0.prefix(4)) } == ["a OK", "b OK", "c OK", "d OK"])
+        #expect(lines.contains("* 1 FETCH (UID 1 FLAGS ())"))
+    }
+
+    @Test func dripFedBytesWork() async throws {
+        let f = try await IMAPFixture.make()
+        let client = try await f.client()
+        let message = IMAPFixture.message(subject: "drip")
+        let script = "l LOGIN {17+}\r\nalice@example.com \"\(IMAPFixture.password)\"\r\n"
+            + "a APPEND INBOX (\\Seen) \" 2-Mar-2026 10:00:00 +0100\" {\(message.utf8.count)+}\r\n\(message)\r\n"
+            + "s EXAMINE INBOX\r\nf FETCH 1 (FLAGS INTERNALDATE)\r\n"
+        for byte in script.utf8 {
+            try await client.channel.writeInbound(client.channel.allocator.buffer(bytes: [byte]))
+        }
+        let lines = try await client.readUntilTagged("f")
+        #expect(lines.contains("* 1 FETCH (FLAGS (\\Seen) INTERNALDATE \" 2-Mar-2026 09:00:00 +0000\")"))
+        #expect(lines.filter { !$0.hasPrefix("*") }.map { String($0.prefix(4)) } == ["l OK", "a OK", "s OK", "f OK"])
     }
 }

@@ -15,6 +15,7 @@ struct IMAPFixture {
     let store: MailStore
     let directory: Directory
     let account: AccountID
+    let services: IMAPServices
 
     static func make(seed: UInt64 = 7) async throws -> IMAPFixture {
         let clock = ManualClock()
@@ -23,10 +24,9 @@ struct IMAPFixture {
                                             hasher: .fastForTests, sleep: { _ in })
         try await directory.addDomain("example.com")
         let account = try await directory.addAccount(address: EmailAddress("alice@example.com")!, password: password)
-        return IMAPFixture(store: store, directory: directory, account: account.id)
+        return IMAPFixture(store: store, directory: directory, account: account.id,
+                           services: IMAPServices(mailStore: store, directory: directory))
     }
-
-    var services: IMAPServices { IMAPServices(mailStore: store, directory: directory) }
 
     func client(loopback: Bool = true, configuration: IMAPServerConfiguration = IMAPServerConfiguration()) async throws -> IMAPTestClient {
         let channel = NIOAsyncTestingChannel()

@@ -1,8 +1,25 @@
 import StalCore
 import StalMIME
 
+/// The wire forms of a message's ENVELOPE, BODY and BODYSTRUCTURE, rendered once so a
+/// server can cache them and answer later FETCHes without the message bytes.
+public struct IMAPMessageStructure: Hashable, Sendable {
+    public var envelope: [UInt8]
+    public var body: [UInt8]
+    public var bodyStructure: [UInt8]
+
+    public init(_ mime: MIMEMessage) {
+        envelope = mime.imapEnvelopeBytes()
+        body = mime.imapBodyStructureBytes(extended: false)
+        bodyStructure = mime.imapBodyStructureBytes(extended: true)
+    }
+
+    public var octets: Int { envelope.count + body.count + bodyStructure.count }
+}
+
 /// One message as FETCH and SEARCH see it: stored metadata plus, when the request needs
-/// them, the parsed bytes. Without bytes, header and body criteria match nothing.
+/// them, the parsed bytes or the cached structure. Without bytes, header and body
+/// criteria match nothing.
 public struct IMAPMessage: FetchableMessage, SearchableMessage, Sendable {
     public var uid: UInt32
     public var sequenceNumber: UInt32
@@ -10,25 +27,28 @@ public struct IMAPMessage: FetchableMessage, SearchableMessage, Sendable {
     public var internalDate: Timestamp
     public var size: Int
     public var mime: MIMEMessage?
+    public var structure: IMAPMessageStructure?
 
     public init(uid: UInt32, sequenceNumber: UInt32, keywords: Set<Keyword>, internalDate: Timestamp, size: Int,
-                mime: MIMEMessage?) {
+                mime: MIMEMessage?, structure: IMAPMessageStructure? = nil) {
         self.uid = uid
         self.sequenceNumber = sequenceNumber
         self.keywords = keywords
         self.internalDate = internalDate
         self.size = size
         self.mime = mime
+        self.structure = structure
     }
 
     public var metadata: FetchMetadata {
         FetchMetadata(uid: uid, keywords: keywords, internalDate: internalDate, size: size)
     }
 
-    public var envelope: [UInt8] { mime?.imapEnvelopeBytes() ?? Array("NIL".utf8) }
+    public var envelope: [UInt8] { structure?.envelope ?? mime?.imapEnvelopeBytes() ?? Array("NIL".utf8) }
 
     public func bodyStructure(extended: Bool) -> [UInt8] {
-        mime?.imapBodyStructureBytes(extended: extended) ?? Array("NIL".utf8)
+        if let structure { return extended ? structure.bodyStructure : structure.body }
+        return mime?.imapBodyStructureBytes(extended: extended) ?? Array("NIL".utf8)
     }
 
     public func section(_ spec: SectionSpec) -> [UInt8]? {

@@ -120,13 +120,26 @@ public struct IMAPFrameDecoder: Sendable {
     }
 
     public mutating func next() -> Event? {
+        let event = decodeNext()
+        if event == nil && readIndex == buffer.count && buffer.capacity > Self.retainedCapacityMax {
+            // An idle connection should not keep the largest read it ever saw.
+            buffer = []
+            readIndex = 0
+            scanIndex = 0
+        }
+        return event
+    }
+
+    private static let retainedCapacityMax = 4096
+
+    private mutating func decodeNext() -> Event? {
         while true {
             switch state {
             case .line:
                 return nextLine()
             case .literal(let remaining):
                 let available = buffer.count - readIndex
-                if available == 0 { return nil }
+                if available == 0 && remaining > 0 { return nil }
                 let take = min(available, remaining)
                 literal.append(contentsOf: buffer[readIndex..<(readIndex + take)])
                 readIndex += take
@@ -140,7 +153,7 @@ public struct IMAPFrameDecoder: Sendable {
                 state = .line
             case .discardingLiteral(let remaining):
                 let available = UInt64(buffer.count - readIndex)
-                if available == 0 { return nil }
+                if available == 0 && remaining > 0 { return nil }
                 let take = min(available, remaining)
                 readIndex += Int(take)
                 scanIndex = readIndex
@@ -225,7 +238,7 @@ public struct IMAPFrameDecoder: Sendable {
         literal.reserveCapacity(octets)
         state = .literal(remaining: octets)
         if marker.synchronising { return .continuationRequested }
-        return next()
+        return decodeNext()
     }
 
     /// A refused synchronising literal is never sent by the client; a non-synchronising

@@ -75,11 +75,19 @@ public enum FetchAttribute: Hashable, Sendable {
         }
     }
 
-    /// Whether the item needs the message bytes rather than only stored metadata.
+    /// Whether the item needs the message bytes (a section) rather than stored metadata.
     public var needsMessageBytes: Bool {
         switch self {
-        case .flags, .internalDate, .rfc822Size, .uid: return false
-        default: return true
+        case .rfc822, .rfc822Header, .rfc822Text, .bodySection: return true
+        default: return false
+        }
+    }
+
+    /// Whether the item needs the parsed structure (cacheable apart from the bytes).
+    public var needsStructure: Bool {
+        switch self {
+        case .envelope, .body, .bodyStructure: return true
+        default: return false
         }
     }
 }
