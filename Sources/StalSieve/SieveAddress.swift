@@ -155,7 +155,6 @@ enum SieveAddressParser {
                 s += q
                 expectWord = false
             case .special("."):
-                if expectWord && !s.isEmpty { return nil }
                 s += "."
                 expectWord = true
             default:

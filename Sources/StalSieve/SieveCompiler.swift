@@ -27,8 +27,11 @@ public enum SieveCompiler {
         let tokens = lexer.tokenize()
         var parser = SieveParser(tokens: tokens, maxNesting: options.maxNesting)
         let nodes = parser.parseScript()
+        let syntaxErrors = lexer.diagnostics + parser.diagnostics
+        if !syntaxErrors.isEmpty {
+            throw SieveCompileError(syntaxErrors.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) })
+        }
         var validator = SieveValidator(options: options)
-        validator.diagnostics = lexer.diagnostics + parser.diagnostics
         let commands = validator.validateScript(nodes)
         let errors = validator.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty {
@@ -63,7 +66,10 @@ struct SieveValidator {
         "from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-sender", "resent-to", "resent-cc",
         "resent-bcc", "return-path", "disposition-notification-to", "delivered-to", "envelope-to", "x-original-to",
         "errors-to", "mail-followup-to", "mail-reply-to", "original-recipient", "x-envelope-to", "x-envelope-from",
-        "apparently-to", "resent-reply-to",
+        "apparently-to", "resent-reply-to", "abuse-reports-to", "for-approval", "for-comment", "for-handling",
+        "read-receipt-to", "registered-mail-reply-requested-by", "return-receipt-requested", "return-receipt-to",
+        "x-admin", "x-beenthere", "x-complaints-to", "x-confirm-reading-to", "x-original-from", "x-report-abuse-to",
+        "generate-delivery-report", "notice-requested-upon-delivery-to", "posted-to", "x-loop",
     ]
     static let datePartNames: Set<String> = ["year", "month", "day", "date", "julian", "hour", "minute", "second",
                                              "time", "iso8601", "std11", "zone", "weekday"]
@@ -101,10 +107,17 @@ struct SieveValidator {
     }
 
     private mutating func validateRequire(_ node: SieveCommandNode) {
+        if !node.tests.isEmpty {
+            error(node.location, "the require command accepts no tests, but tests are specified")
+            return
+        }
+        if node.block != nil {
+            error(node.location, "the require command accepts no command block, but one is specified")
+            _ = validateBlock(node.block!, topLevel: false)
+            return
+        }
         guard let spec = SieveSpecs.command("require"), let call = validateArguments(node.name, node.location, node.arguments, spec: spec, isTest: false),
               case .list(let names)? = call.positional.first else { return }
-        if !node.tests.isEmpty { error(node.location, "the require command accepts no tests, but tests are specified") }
-        if node.block != nil { error(node.location, "the require command accepts no command block, but one is specified") }
         for (i, t) in names.enumerated() {
             guard let name = t.constant else { continue }
             let loc = stringLocation(node.arguments.first, i) ?? node.location
@@ -164,17 +177,12 @@ struct SieveValidator {
             }
             return nil
         }
-        guard var call = validateArguments(name, node.location, node.arguments, spec: spec, isTest: false) else {
-            _ = node.block.map { validateBlock($0, topLevel: false) }
-            return nil
-        }
-        call.isCustom = isCustom
-        callCount += 1
         var ok = true
         switch spec.subTests {
         case .none:
             if let first = node.tests.first {
-                if !node.hasTestList, SieveSpecs.command(first.name.lowercased()) != nil || customCommands[first.name.lowercased()] != nil {
+                let testName = first.name.lowercased()
+                if !node.hasTestList, SieveSpecs.test(testName) == nil, customTests[testName] == nil {
                     error(first.location, "missing semicolon ';' after \(name) command")
                 } else {
                     error(node.location, "the \(name) command accepts no tests, but tests are specified")
@@ -192,6 +200,26 @@ struct SieveValidator {
         case .list:
             break
         }
+        var structureOK = ok
+        if structureOK {
+            switch (spec.block, node.block) {
+            case (.required, nil):
+                error(node.location, "the \(name) command requires a command block, but it is missing")
+                structureOK = false
+            case (.none, .some):
+                error(node.location, "the \(name) command accepts no command block, but one is specified")
+                structureOK = false
+            default:
+                break
+            }
+        }
+        guard var call = validateArguments(name, node.location, node.arguments, spec: spec, isTest: false) else {
+            _ = node.block.map { validateBlock($0, topLevel: false) }
+            return nil
+        }
+        call.isCustom = isCustom
+        callCount += 1
+        ok = structureOK
         var ihaveCapabilities: [String]?
         if ok {
             var tests: [SieveCall] = []
@@ -204,17 +232,12 @@ struct SieveValidator {
                 } else { ok = false }
             }
             call.tests = tests
-        } else {
-            for t in node.tests { _ = validateTest(t) }
         }
         switch (spec.block, node.block) {
         case (.required, nil):
-            error(node.location, "the \(name) command requires a command block, but it is missing")
-            ok = false
+            break
         case (.none, .some(let b)):
-            error(node.location, "the \(name) command accepts no command block, but one is specified")
             _ = validateBlock(b, topLevel: false)
-            ok = false
         case (.required, .some(let b)):
             if let caps = ihaveCapabilities {
                 if caps.allSatisfy({ isKnownCapability($0) }) {
@@ -254,11 +277,7 @@ struct SieveValidator {
             for t in node.tests { _ = validateTest(t) }
             return nil
         }
-        guard var call = validateArguments(name, node.location, node.arguments, spec: spec, isTest: true) else {
-            return nil
-        }
-        call.isCustom = isCustom
-        callCount += 1
+        let validated = validateArguments(name, node.location, node.arguments, spec: spec, isTest: true)
         switch spec.subTests {
         case .none:
             if let first = node.tests.first {
@@ -281,6 +300,12 @@ struct SieveValidator {
                 return nil
             }
         }
+        guard var call = validated else {
+            for t in node.tests { _ = validateTest(t) }
+            return nil
+        }
+        call.isCustom = isCustom
+        callCount += 1
         var tests: [SieveCall] = []
         var ok = true
         for t in node.tests {
@@ -331,38 +356,29 @@ struct SieveValidator {
             let arg = arguments[i]
             if case .tag(let rawTag, let loc) = arg {
                 let tagName = rawTag.lowercased()
-                guard let tagSpec = spec.tags.first(where: { $0.name == tagName }) else {
+                guard let tagSpec = spec.tags.first(where: { $0.name == tagName }),
+                      tagSpec.requires.map({ required.contains($0) }) ?? true else {
                     error(loc, "unknown tagged argument ':\(tagName)' for the \(what) (reported only once at first occurrence)")
-                    ok = false
-                    i += 1
-                    continue
-                }
-                if let ext = tagSpec.requires, !required.contains(ext) {
-                    error(loc, "unknown tagged argument ':\(tagName)' for the \(what) (reported only once at first occurrence)")
-                    ok = false
-                    i += 1
-                    continue
+                    return nil
                 }
                 if !positional.isEmpty {
                     error(loc, "unexpected tagged argument ':\(tagName)' after positional arguments of the \(what)")
-                    ok = false
+                    return nil
                 }
                 if let group = tagSpec.group {
                     if let previous = call.groups[group] {
                         error(loc, "unexpected tagged argument ':\(tagName)' for the \(what): conflicts with earlier ':\(previous)' (\(group))")
-                        ok = false
+                        return nil
                     }
                     call.groups[group] = tagName
                 } else if call.tags[tagName] != nil, !SieveSpecs.modifierTags.contains(where: { $0.name == tagName }) {
                     error(loc, "tagged argument ':\(tagName)' specified more than once for the \(what)")
-                    ok = false
+                    return nil
                 }
                 if let kind = tagSpec.value {
                     guard i + 1 < arguments.count, let v = value(arguments[i + 1]), matches(v, kind) else {
                         error(loc, "the :\(tagName) tag for the \(what) requires \(kind.article) argument, but \(i + 1 < arguments.count ? describe(arguments[i + 1]) : "none") was found")
-                        ok = false
-                        i += 1
-                        continue
+                        return nil
                     }
                     call.tags[tagName] = normalise(v, kind)
                     i += 2
@@ -396,9 +412,7 @@ struct SieveValidator {
             next += 1
             guard let v = value(node), matches(v, p.kind) else {
                 error(node.location, "the \(what) expects \(p.kind.article) as argument \(index + 1) (\(p.label)), but \(describe(node)) was found")
-                ok = false
-                call.positional.append(nil)
-                continue
+                return nil
             }
             call.positional.append(normalise(v, p.kind))
         }
@@ -433,11 +447,14 @@ struct SieveValidator {
            !Self.relationalOps.contains(s.lowercased()) {
             error(location, "invalid relational match type operator '\(s)' for the \(what) test")
         }
+        if case .string(let t)? = call.tag("comparator"), t.constant == nil {
+            error(location, "the :comparator argument of the \(what) test must be a constant string")
+        }
         if case .string(let t)? = call.tag("comparator"), let name = t.constant {
             let lower = name.lowercased()
             if !SieveCapabilities.comparators.contains(lower) {
                 error(location, "unknown comparator '\(name)'")
-            } else if lower != "i;octet", lower != "i;ascii-casemap", !required.contains("comparator-" + lower) {
+            } else if lower == "i;ascii-numeric", !required.contains("comparator-" + lower) {
                 error(location, "comparator '\(name)' requires \"comparator-\(lower)\" in the require command")
             } else if lower == "i;ascii-numeric", let mt = call.group("match-type"), mt == "contains" || mt == "matches" || mt == "regex" {
                 error(location, "the :\(mt) match type cannot be used with the i;ascii-numeric comparator (no substring matching)")
@@ -451,6 +468,8 @@ struct SieveValidator {
             }
         }
         switch call.name {
+        case "size":
+            if call.group("size") == nil { error(location, "the size test requires either the :under or the :over tag") }
         case "address":
             if case .list(let headers)? = call.positional[0] {
                 for h in headers {
@@ -513,12 +532,17 @@ struct SieveValidator {
                 }
             }
         case "redirect":
-            if case .string(let t)? = call.positional[0], let c = t.constant, SieveAddressParser.parseSingle(c) == nil {
+            if case .string(let t)? = call.positional[0], let c = t.constant,
+               SieveAddressParser.parseSingle(c) == nil || !c.unicodeScalars.allSatisfy(\.isASCII) {
                 error(location, "specified redirect address '\(c)' is invalid")
             }
         case "include":
-            if case .string(let t)? = call.positional[0], let c = t.constant, !Self.isValidScriptName(c) {
-                error(location, "include: invalid script name '\(c)'")
+            if case .string(let t)? = call.positional[0] {
+                if let c = t.constant {
+                    if !Self.isValidScriptName(c) { error(location, "include: invalid script name '\(c)'") }
+                } else {
+                    error(location, "the include command requires a constant script name (variables are not allowed)")
+                }
             }
         case "fileinto":
             if case .string(let t)? = call.positional[0], let c = t.constant, c.isEmpty {

@@ -20,12 +20,11 @@ enum SieveEncodedCharacter {
                     i = close + 1
                     continue
                 }
-                if kind == "unicode", bodyIsHexWords, items.allSatisfy({ $0.count <= 6 }) {
+                if kind == "unicode", bodyIsHexWords {
                     var valid: [Unicode.Scalar] = []
                     var bad: String?
                     for item in items {
-                        let v = UInt32(item, radix: 16)!
-                        if let s = Unicode.Scalar(v) { valid.append(s) } else { bad = String(item) }
+                        if let v = UInt32(item, radix: 16), let s = Unicode.Scalar(v) { valid.append(s) } else { bad = String(item) }
                     }
                     if let bad {
                         problem = "invalid unicode character 0x\(bad) in encoded character substitution"

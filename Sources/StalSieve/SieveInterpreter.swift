@@ -237,6 +237,9 @@ public struct SieveInterpreter<Host: SieveHost> {
                 try execute(call.block ?? [], &context)
             } catch Flow.unwind {
                 unwound = true
+            } catch Flow.stop {
+                host.extensionBlockEnded(evaluated, unwound: false, context: &context)
+                throw Flow.stop
             } catch Flow.failure(let e) {
                 context.errors.append(e.description)
                 unwound = true

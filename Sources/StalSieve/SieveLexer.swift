@@ -7,6 +7,8 @@ public enum SieveTokenKind: Hashable, Sendable {
     case multilineString(String)
     case leftBracket, rightBracket, leftParen, rightParen, leftBrace, rightBrace
     case semicolon, comma
+    /// Characters that start no token; the lexer already reported them.
+    case invalid
     case end
 }
 
@@ -25,7 +27,9 @@ struct SieveLexer {
     private(set) var diagnostics: [SieveDiagnostic] = []
     let maxNumber: Int
 
-    init(_ text: String, maxNumber: Int = Int(UInt32.max)) {
+    static let maxIdentifierLength = 32
+
+    init(_ text: String, maxNumber: Int = Int.max) {
         bytes = Array(text.utf8)
         self.maxNumber = maxNumber
     }
@@ -123,12 +127,12 @@ struct SieveLexer {
                 error("unexpected character ':' (tag without name)", at: start)
                 return nil
             }
-            return .tag(lexIdentifierText())
+            return .tag(checkedIdentifier(start: start))
         case 0x30...0x39:
             return lexNumber(start: start)
         default:
             if Self.isIdentifierStart(c) {
-                let name = lexIdentifierText()
+                let name = checkedIdentifier(start: start)
                 if name.lowercased() == "text", peek() == UInt8(ascii: ":") {
                     advance()
                     return lexMultiline(start: start)
@@ -138,9 +142,21 @@ struct SieveLexer {
             let shown = c >= 0x20 && c < 0x7F ? "'\(Character(Unicode.Scalar(c)))'" : "0x\(String(c, radix: 16))"
             error("unexpected character(s) starting with \(shown)", at: start)
             advance()
-            while let d = peek(), d & 0xC0 == 0x80 { advance() }
-            return nil
+            while let d = peek(), !Self.startsToken(d) { advance() }
+            return .invalid
         }
+    }
+
+    private static func startsToken(_ c: UInt8) -> Bool {
+        isIdentifierStart(c) || (c >= 0x30 && c <= 0x39) || " \t\r\n[](){};,\":#/".utf8.contains(c)
+    }
+
+    private mutating func checkedIdentifier(start: SieveSourceLocation) -> String {
+        let name = lexIdentifierText()
+        if name.utf8.count > Self.maxIdentifierLength {
+            error("encountered impossibly long \(bytes[index - name.utf8.count - 1] == UInt8(ascii: ":") ? "tag" : "identifier") '\(name.prefix(32))...'", at: start)
+        }
+        return name
     }
 
     private mutating func lexIdentifierText() -> String {
@@ -150,16 +166,16 @@ struct SieveLexer {
     }
 
     private mutating func lexNumber(start: SieveSourceLocation) -> SieveTokenKind? {
-        var value = 0
+        var value: UInt64 = 0
         var overflow = false
         while let d = peek(), d >= 0x30, d <= 0x39 {
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(Int(d - 0x30))
-            if o1 || o2 || s > maxNumber { overflow = true } else { value = s }
+            let (s, o2) = m.addingReportingOverflow(UInt64(d - 0x30))
+            if o1 || o2 { overflow = true } else { value = s }
             advance()
         }
         if let q = peek() {
-            var factor = 1
+            var factor: UInt64 = 1
             switch q {
             case UInt8(ascii: "K"), UInt8(ascii: "k"): factor = 1024
             case UInt8(ascii: "M"), UInt8(ascii: "m"): factor = 1024 * 1024
@@ -169,7 +185,7 @@ struct SieveLexer {
             if factor > 1 {
                 advance()
                 let (m, o) = value.multipliedReportingOverflow(by: factor)
-                if o || m > maxNumber { overflow = true } else { value = m }
+                if o { overflow = true } else { value = m }
             }
         }
         if let d = peek(), Self.isIdentifierStart(d) {
@@ -178,10 +194,9 @@ struct SieveLexer {
             return nil
         }
         if overflow {
-            error("number exceeds integer limit", at: start)
-            return nil
+            error("number is too large (exceeds 2^64-1)", at: start)
         }
-        return .number(value)
+        return .number(value > UInt64(maxNumber) ? maxNumber : Int(value))
     }
 
     private mutating func lexQuoted(start: SieveSourceLocation) -> SieveTokenKind? {

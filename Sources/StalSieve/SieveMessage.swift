@@ -74,7 +74,14 @@ public struct SieveParsedMessage: SieveMessage {
 
     public init(_ text: String, maxParts: Int = 1000, maxDepth: Int = 32) {
         original = text
-        size = text.utf8.count
+        // Size as transmitted: every bare LF counts as CRLF (RFC 5322 line ends).
+        var bareLF = 0
+        var previous: UInt8 = 0
+        for b in text.utf8 {
+            if b == 0x0A, previous != 0x0D { bareLF += 1 }
+            previous = b
+        }
+        size = text.utf8.count + bareLF
         let (headers, body) = SieveMIMEParser.splitEntity(Substring(text))
         headerFields = headers
         rawBody = String(body)

@@ -44,6 +44,8 @@ struct SieveParser {
     private(set) var diagnostics: [SieveDiagnostic] = []
     let maxNesting: Int
     private var depth = 0
+    private var testDepth = 0
+    static let maxArguments = 32
 
     init(tokens: [SieveToken], maxNesting: Int) {
         self.tokens = tokens
@@ -76,6 +78,7 @@ struct SieveParser {
         case .semicolon: return "';'"
         case .comma: return "','"
         case .end: return "end of script"
+        case .invalid: return "invalid characters"
         }
     }
 
@@ -157,6 +160,9 @@ struct SieveParser {
         var arguments: [SieveArgumentNode] = []
         while true {
             let location = current.location
+            if arguments.count > Self.maxArguments {
+                throw fail("too many arguments (more than \(Self.maxArguments))")
+            }
             switch current.kind {
             case .tag(let t):
                 arguments.append(.tag(t, location)); next()
@@ -205,10 +211,10 @@ struct SieveParser {
             throw fail("expected test identifier but found \(Self.describe(current.kind))")
         }
         let location = current.location
-        depth += 1
-        defer { depth -= 1 }
-        if depth > maxNesting * 2 {
-            throw fail("cannot nest tests deeper than \(maxNesting * 2) levels")
+        testDepth += 1
+        defer { testDepth -= 1 }
+        if testDepth > maxNesting {
+            throw fail("cannot nest tests deeper than \(maxNesting) levels")
         }
         next()
         let (arguments, tests, hasList) = try parseArguments()

@@ -102,7 +102,7 @@ final class SieveTestSession: SieveHost {
         return Int(t)
     }
 
-    static func envelope(for message: SieveParsedMessage) -> SieveEnvelope {
+    public static func envelope(for message: SieveParsedMessage) -> SieveEnvelope {
         func first(_ names: [String]) -> String? {
             for n in names {
                 if let raw = message.headerFields.first(where: { $0.name.lowercased() == n })?.value,
@@ -250,7 +250,7 @@ final class SieveTestSession: SieveHost {
         blockFailure = nil
     }
 
-    static func path(_ value: String) -> String {
+    public static func path(_ value: String) -> String {
         var v = value.trimmingCharacters(in: .whitespaces)
         if v.hasPrefix("<"), v.hasSuffix(">") { v = String(v.dropFirst().dropLast()) }
         return v

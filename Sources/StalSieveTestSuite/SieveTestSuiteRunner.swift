@@ -129,8 +129,13 @@ public final class SieveTestSuiteRunner {
         var names: [String] = []
         for line in text.split(separator: "\n") {
             let t = line.trimmingCharacters(in: .whitespaces)
-            guard t.hasPrefix("test \""), let end = t.dropFirst(6).firstIndex(of: "\"") else { continue }
-            names.append(String(t[t.index(t.startIndex, offsetBy: 6)..<end]))
+            guard t.hasPrefix("test \"") else { continue }
+            var name = ""
+            var escaped = false
+            for c in t.dropFirst(6) {
+                if escaped { name.append(c); escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { break } else { name.append(c) }
+            }
+            names.append(name)
         }
         return names
     }

@@ -1,9 +1,24 @@
 import Foundation
+import StalCore
 import StalSieveTestSuite
 
-/// `stal-sievetest FILE.svtest...` (or directories): one line per test block, then a total.
+/// `stal-sievetest FILE.svtest|DIR...`: one line per test block, then `N passed, N failed`.
+/// `stal-sievetest --script SCRIPT [--message FILE] [--envelope-from A] [--envelope-to B]`:
+/// the diagnostics or the actions of one script.
+let arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String) -> String? {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+    return arguments[i + 1]
+}
+if let script = option("--script") {
+    let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+    let (lines, ok) = SieveDebugRun.describe(scriptPath: script, messagePath: option("--message"),
+                                             envelopeFrom: option("--envelope-from"), envelopeTo: option("--envelope-to"), now: now)
+    lines.forEach { print($0) }
+    exit(ok ? 0 : 1)
+}
 var paths: [String] = []
-for arg in CommandLine.arguments.dropFirst() {
+for arg in arguments {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: arg, isDirectory: &isDirectory), isDirectory.boolValue {
         paths += SieveTestSuiteRunner.testFiles(in: arg)
@@ -12,7 +27,7 @@ for arg in CommandLine.arguments.dropFirst() {
     }
 }
 if paths.isEmpty {
-    FileHandle.standardError.write(Data("usage: stal-sievetest FILE.svtest|DIRECTORY...\n".utf8))
+    FileHandle.standardError.write(Data("usage: stal-sievetest FILE.svtest|DIRECTORY... | --script SCRIPT [--message FILE]\n".utf8))
     exit(2)
 }
 let runner = SieveTestSuiteRunner()
