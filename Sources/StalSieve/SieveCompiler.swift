@@ -51,6 +51,7 @@ struct SieveValidator {
     private var customTests: [String: SieveCommandSpec] = [:]
     private var customOwner: [String: String] = [:]
     private var reportedUnknown: Set<String> = []
+    private var assignedLocals: Set<String> = []
 
     init(options: SieveCompileOptions) {
         self.options = options
@@ -503,13 +504,32 @@ struct SieveValidator {
                 warning(location, "specified :zone argument '\(c)' is not a valid timezone")
             }
         case "set":
-            if case .string(let t)? = call.positional[0], let c = t.constant, !Self.isValidVariableName(c) {
-                error(location, "invalid variable name '\(c)'")
+            if case .string(let t)? = call.positional[0], let c = t.constant {
+                if !Self.isValidVariableName(c) {
+                    error(location, "invalid variable name '\(c)'")
+                } else if c.contains(".") {
+                    let pieces = c.lowercased().split(separator: ".")
+                    if pieces[0] != "global" || !required.contains("include") {
+                        error(location, "variable namespace '\(pieces[0])' is unknown or cannot be assigned")
+                    } else if pieces.count != 2 {
+                        error(location, "invalid global variable name '\(c)' (sub-namespaces are not allowed)")
+                    }
+                } else {
+                    assignedLocals.insert(c.lowercased())
+                }
             }
         case "global":
+            if !required.contains("variables") {
+                error(location, "the global command requires the variables extension")
+            }
             if case .list(let names)? = call.positional[0] {
-                for n in names where n.constant.map({ !Self.isValidVariableName($0, allowNamespace: false) }) ?? false {
-                    error(location, "invalid variable name '\(n.constant!)'")
+                for n in names {
+                    guard let c = n.constant else { continue }
+                    if !Self.isValidVariableName(c, allowNamespace: false) {
+                        error(location, "invalid variable name '\(c)'")
+                    } else if assignedLocals.contains(c.lowercased()) {
+                        error(location, "variable '\(c)' is already used as a local variable and cannot be declared global")
+                    }
                 }
             }
         case "setflag", "addflag", "removeflag":

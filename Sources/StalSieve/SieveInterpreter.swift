@@ -409,7 +409,7 @@ public struct SieveInterpreter<Host: SieveHost> {
     private mutating func include(_ call: SieveCall, _ context: inout SieveExecutionContext) throws {
         let name = try string(call.positional[0], call)
         let location: SieveIncludeLocation = call.group("location") == "global" ? .global : .personal
-        let key = "\(location.rawValue):\(name)"
+        let key = SieveCompiler.scriptKey(name, location)
         if call.has("once"), includedOnce.contains(key) { return }
         if includeStack.contains(key) {
             throw fail(.includeCycle, call, "circular include of script '\(name)'")
@@ -448,6 +448,9 @@ public struct SieveInterpreter<Host: SieveHost> {
 
     private func lookup(_ name: String) -> String? {
         let lower = name.lowercased()
+        if lower.hasPrefix("global."), frames.last!.capabilities.contains("include") {
+            return globals[String(lower.dropFirst(7))]
+        }
         if lower.contains(".") { return host.namespaceVariable(lower) }
         let frame = frames.last!
         if frame.globalNames.contains(lower) { return globals[lower] }
@@ -455,11 +458,20 @@ public struct SieveInterpreter<Host: SieveHost> {
     }
 
     private mutating func assign(_ name: String, _ value: String, _ call: SieveCall) throws {
-        let lower = name.lowercased()
+        var lower = name.lowercased()
+        var isGlobal = false
+        if lower.hasPrefix("global."), frames.last!.capabilities.contains("include") {
+            lower = String(lower.dropFirst(7))
+            isGlobal = true
+        }
         guard SieveValidator.isValidVariableName(lower), !lower.contains(".") else {
             throw fail(.invalidArgument, call, "invalid variable name '\(name)'")
         }
         let truncated = truncate(value, options.limits.maxVariableBytes)
+        if isGlobal {
+            globals[lower] = truncated
+            return
+        }
         let index = frames.count - 1
         if frames[index].globalNames.contains(lower) {
             globals[lower] = truncated

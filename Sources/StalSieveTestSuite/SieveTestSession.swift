@@ -43,6 +43,11 @@ final class SieveTestSession: SieveHost {
         SieveCompileOptions(capabilities: SieveCapabilities.all)
     }
 
+    var includeLimits: SieveIncludeLimits {
+        SieveIncludeLimits(maxDepth: config["sieve_include_max_nesting_depth"].flatMap { Int($0) } ?? 10,
+                           maxIncludes: config["sieve_include_max_includes"].flatMap { Int($0) } ?? 255)
+    }
+
     var runtimeOptions: SieveRuntimeOptions {
         var limits = SieveRuntimeLimits()
         if let v = config["sieve_variables_max_variable_size"].flatMap(Self.size) { limits.maxVariableBytes = v }
@@ -268,7 +273,8 @@ final class SieveTestSession: SieveHost {
             return false
         }
         do {
-            compiled = try SieveCompiler.compile(text, options: scriptCompileOptions)
+            var host = self
+            compiled = try SieveCompiler.compile(text, options: scriptCompileOptions, limits: includeLimits, linkingWith: &host)
             return true
         } catch {
             errors = error.diagnostics.map(\.message) + ["script compilation failed"]
