@@ -28,7 +28,7 @@ enum SieveAddressParser {
         while i < chars.count - 1 {
             let c = chars[i]
             switch c {
-            case " ", "\t", "\r", "\n":
+            case " ", "\t", "\r", "\n", "\r\n":
                 i += 1
             case "(":
                 var depth = 1
@@ -67,7 +67,7 @@ enum SieveAddressParser {
                 }
             default:
                 var s = ""
-                while i < chars.count - 1, !" \t\r\n()\"<>,:;@[].".contains(chars[i]) {
+                while i < chars.count - 1, !" \t\r\n()\"<>,:;@[].".contains(chars[i]) && chars[i] != "\r\n" {
                     s.append(chars[i])
                     i += 1
                 }

@@ -5,6 +5,8 @@ public struct SieveCompileOptions: Sendable {
     public var maxScriptBytes: Int
     public var maxNesting: Int
     public var maxStringBytes: Int
+    /// Variable namespaces a host provides besides `global` (e.g. the test harness's `tst`).
+    public var variableNamespaces: Set<String> = []
 
     public init(capabilities: Set<String> = SieveCapabilities.all, customExtensions: [SieveCustomExtension] = [],
                 maxScriptBytes: Int = 1024 * 1024, maxNesting: Int = 32, maxStringBytes: Int = 1024 * 1024) {
@@ -19,9 +21,15 @@ public struct SieveCompileOptions: Sendable {
 public enum SieveCompiler {
     /// Lexes, parses and validates `text`; every diagnostic found is reported together.
     public static func compile(_ text: String, options: SieveCompileOptions = SieveCompileOptions()) throws(SieveCompileError) -> SieveScript {
+        let (script, errors) = compileCollecting(text, options: options)
+        if !errors.isEmpty { throw SieveCompileError(errors) }
+        return script!
+    }
+
+    /// The program (when the syntax was readable) and every error; linking uses both.
+    static func compileCollecting(_ text: String, options: SieveCompileOptions) -> (SieveScript?, [SieveDiagnostic]) {
         if text.utf8.count > options.maxScriptBytes {
-            throw SieveCompileError([SieveDiagnostic(at: SieveSourceLocation(line: 1, column: 1),
-                                                     "script is too large (max \(options.maxScriptBytes) bytes)")])
+            return (nil, [SieveDiagnostic(at: SieveSourceLocation(line: 1, column: 1), "script is too large (max \(options.maxScriptBytes) bytes)")])
         }
         var lexer = SieveLexer(text)
         let tokens = lexer.tokenize()
@@ -29,16 +37,14 @@ public enum SieveCompiler {
         let nodes = parser.parseScript()
         let syntaxErrors = lexer.diagnostics + parser.diagnostics
         if !syntaxErrors.isEmpty {
-            throw SieveCompileError(syntaxErrors.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) })
+            return (nil, syntaxErrors.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) })
         }
         var validator = SieveValidator(options: options)
         let commands = validator.validateScript(nodes)
         let errors = validator.diagnostics.filter { $0.severity == .error }
-        if !errors.isEmpty {
-            throw SieveCompileError(errors.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) })
-        }
-        return SieveScript(commands: commands, capabilities: validator.required,
-                           warnings: validator.diagnostics.filter { $0.severity == .warning }, callCount: validator.callCount)
+            .sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+        return (SieveScript(commands: commands, capabilities: validator.required,
+                            warnings: validator.diagnostics.filter { $0.severity == .warning }, callCount: validator.callCount), errors)
     }
 }
 
@@ -345,6 +351,7 @@ struct SieveValidator {
                 for item in items {
                     let (t, problem) = convert(item)
                     if let problem { error(item.location, problem) }
+                    if let problem = templateProblem(t) { error(item.location, problem) }
                     if item.value.utf8.count > options.maxStringBytes {
                         error(item.location, "string is too long (max \(options.maxStringBytes) bytes)")
                     }
@@ -418,6 +425,24 @@ struct SieveValidator {
             call.positional.append(normalise(v, p.kind))
         }
         return ok ? call : nil
+    }
+
+    static let maxMatchIndex = 32
+
+    private func templateProblem(_ t: SieveTemplate) -> String? {
+        for part in t.parts {
+            switch part {
+            case .matchVariable(let n) where n > Self.maxMatchIndex:
+                return "match value index \(n) is out of range (max \(Self.maxMatchIndex))"
+            case .variable(let name) where name.contains("."):
+                let namespace = String(name.split(separator: ".")[0])
+                let known = (namespace == "global" && required.contains("include")) || options.variableNamespaces.contains(namespace)
+                if !known { return "variable namespace '\(namespace)' is unknown" }
+            default:
+                break
+            }
+        }
+        return nil
     }
 
     private func matches(_ v: SieveArgument, _ kind: SieveArgumentKind) -> Bool {
@@ -504,6 +529,9 @@ struct SieveValidator {
                 warning(location, "specified :zone argument '\(c)' is not a valid timezone")
             }
         case "set":
+            if case .string(let t)? = call.positional[0], t.constant == nil {
+                error(location, "the variable name of the set command must be a constant string")
+            }
             if case .string(let t)? = call.positional[0], let c = t.constant {
                 if !Self.isValidVariableName(c) {
                     error(location, "invalid variable name '\(c)'")
@@ -516,6 +544,9 @@ struct SieveValidator {
                     }
                 } else {
                     assignedLocals.insert(c.lowercased())
+                    if assignedLocals.count == SieveRuntimeLimits().maxVariables + 1 {
+                        error(location, "too many variables declared (max \(SieveRuntimeLimits().maxVariables))")
+                    }
                 }
             }
         case "global":
@@ -581,7 +612,7 @@ struct SieveValidator {
         let pieces = name.split(separator: ".", omittingEmptySubsequences: false)
         if pieces.count > 1, !allowNamespace { return false }
         for p in pieces {
-            guard let f = p.utf8.first, f == UInt8(ascii: "_") || (f | 0x20 >= 0x61 && f | 0x20 <= 0x7A) else { return false }
+            guard p.utf8.count <= 64, let f = p.utf8.first, f == UInt8(ascii: "_") || (f | 0x20 >= 0x61 && f | 0x20 <= 0x7A) else { return false }
             if !p.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }) {
                 return false
             }

@@ -22,7 +22,7 @@ enum SieveDate {
     static func parse(_ text: String) -> CivilDateTime? {
         var s = Substring(text)
         if let comma = s.firstIndex(of: ",") { s = s[s.index(after: comma)...] }
-        var words = s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }).map(String.init)
+        var words = s.split(whereSeparator: { $0.isWhitespace }).map(String.init)
         words = words.filter { !$0.hasPrefix("(") }
         guard words.count >= 4 else { return nil }
         guard let day = Int(words[0]), (1...31).contains(day) else { return nil }

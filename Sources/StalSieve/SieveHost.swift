@@ -120,7 +120,7 @@ public struct SieveRuntimeLimits: Hashable, Sendable {
     public var maxOutgoingMessages = 16
     public var maxIncludeDepth = 10
     public var maxIncludes = 255
-    public var maxMatchVariables = 10
+    public var maxMatchVariables = 33
     public var minVacationPeriodSeconds = 24 * 3600
     public var maxVacationPeriodSeconds = 90 * 24 * 3600
     public var defaultVacationPeriodSeconds = 7 * 24 * 3600

@@ -16,10 +16,12 @@ extension SieveCompiler {
     /// Compiles `text` and then links its includes through `host`.
     public static func compile<Host: SieveHost>(_ text: String, options: SieveCompileOptions, limits: SieveIncludeLimits,
                                                 linkingWith host: inout Host) throws(SieveCompileError) -> SieveScript {
-        let script = try compile(text, options: options)
+        let (compiled, errors) = compileCollecting(text, options: options)
+        guard let script = compiled else { throw SieveCompileError(errors) }
         var linker = SieveIncludeLinker(options: options, limits: limits)
         linker.link(script, stack: [], host: &host)
-        if !linker.diagnostics.isEmpty { throw SieveCompileError(linker.diagnostics) }
+        let all = (errors + linker.diagnostics).sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+        if !all.isEmpty { throw SieveCompileError(all) }
         return script
     }
 
@@ -54,7 +56,7 @@ struct SieveIncludeLinker {
     mutating func link<Host: SieveHost>(_ script: SieveScript, stack: [String], host: inout Host) -> Bool {
         var ok = true
         for call in Self.includes(in: script.commands) {
-            guard case .string(let t)? = call.positional.first, let name = t.constant else { continue }
+            guard case .string(let t)? = call.positional.first, let name = t.constant, SieveValidator.isValidScriptName(name) else { continue }
             let location: SieveIncludeLocation = call.group("location") == "global" ? .global : .personal
             let key = SieveCompiler.scriptKey(name, location)
             if stack.contains(key) {

@@ -17,7 +17,7 @@ public struct SieveToken: Hashable, Sendable {
     public var location: SieveSourceLocation
 }
 
-/// Turns script text into tokens. Line ends are normalised to LF inside strings; invalid
+/// Turns script text into tokens. Line ends inside strings are normalised to CRLF (RFC 5228 §2.4.2); invalid
 /// input yields a diagnostic and the lexer skips one character so later errors still surface.
 struct SieveLexer {
     private let bytes: [UInt8]
@@ -218,6 +218,7 @@ struct SieveLexer {
                 advance()
                 continue
             }
+            if c == UInt8(ascii: "\n") { out.append(0x0D) }
             out.append(c)
             advance()
         }
@@ -255,7 +256,7 @@ struct SieveLexer {
             } else {
                 out.append(contentsOf: lineBytes)
             }
-            if !atEOF { out.append(UInt8(ascii: "\n")) }
+            if !atEOF { out.append(contentsOf: [0x0D, 0x0A]) }
         }
         error("end of file before end of multi-line string", at: start)
         return nil

@@ -107,6 +107,17 @@ public struct SieveParsedMessage: SieveMessage {
 }
 
 enum SieveMIMEParser {
+    /// One line without its LF / CRLF, and the index after the line end. Works on UTF-8 because
+    /// CRLF is a single Character in Swift.
+    static func line(in text: Substring, from index: Substring.Index) -> (Substring, Substring.Index) {
+        let u = text.utf8
+        let lineEnd = u[index...].firstIndex(of: 0x0A) ?? u.endIndex
+        var contentEnd = lineEnd
+        if contentEnd > index, u[u.index(before: contentEnd)] == 0x0D { contentEnd = u.index(before: contentEnd) }
+        let next = lineEnd < u.endIndex ? u.index(after: lineEnd) : u.endIndex
+        return (text[index..<contentEnd], next)
+    }
+
     /// Splits header block and body; accepts LF or CRLF line ends, stops at the first empty line.
     static func splitEntity(_ text: Substring) -> ([SieveHeaderField], Substring) {
         var fields: [SieveHeaderField] = []
@@ -119,10 +130,7 @@ enum SieveMIMEParser {
             currentValue = ""
         }
         while index < text.endIndex {
-            let lineEnd = text[index...].firstIndex(of: "\n") ?? text.endIndex
-            var line = text[index..<lineEnd]
-            if line.last == "\r" { line = line.dropLast() }
-            let next = lineEnd < text.endIndex ? text.index(after: lineEnd) : text.endIndex
+            let (line, next) = Self.line(in: text, from: index)
             if line.isEmpty {
                 flush()
                 return (fields, text[next...])
@@ -209,19 +217,17 @@ enum SieveMIMEParser {
         var prologueEnd = body.endIndex
         var epilogueStart = body.endIndex
         while index < body.endIndex {
-            let lineEnd = body[index...].firstIndex(of: "\n") ?? body.endIndex
-            var line = body[index..<lineEnd]
-            if line.last == "\r" { line = line.dropLast() }
-            let next = lineEnd < body.endIndex ? body.index(after: lineEnd) : body.endIndex
+            let (line, next) = Self.line(in: body, from: index)
             if !finished, line.hasPrefix(delimiter) {
                 let rest = line.dropFirst(delimiter.count)
                 let isClose = rest.hasPrefix("--")
                 if rest.allSatisfy({ $0 == " " || $0 == "\t" }) || isClose {
                     if let s = partStart {
                         var end = index
-                        if end > s, body[body.index(before: end)] == "\n" {
-                            end = body.index(before: end)
-                            if end > s, body[body.index(before: end)] == "\r" { end = body.index(before: end) }
+                        let u = body.utf8
+                        if end > s, u[u.index(before: end)] == 0x0A {
+                            end = u.index(before: end)
+                            if end > s, u[u.index(before: end)] == 0x0D { end = u.index(before: end) }
                         }
                         children.append(body[s..<end])
                     } else {

@@ -53,7 +53,7 @@ public struct SieveTemplate: Hashable, Sendable {
     private static func reference(_ name: String) -> Part? {
         if name.isEmpty { return nil }
         if name.unicodeScalars.allSatisfy({ $0.properties.numericType != nil && $0.isASCII }) {
-            guard let n = Int(name), name.count <= 9 else { return nil }
+            guard name.count <= 9, let n = Int(name) else { return nil }
             return .matchVariable(n)
         }
         let pieces = name.split(separator: ".", omittingEmptySubsequences: false)

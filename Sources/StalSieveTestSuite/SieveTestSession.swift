@@ -35,13 +35,11 @@ final class SieveTestSession: SieveHost {
 
     var compileOptions: SieveCompileOptions {
         var o = SieveCompileOptions(capabilities: SieveCapabilities.all, customExtensions: [testsuite])
-        o.maxNesting = 32
+        o.variableNamespaces = ["tst"]
         return o
     }
 
-    private var scriptCompileOptions: SieveCompileOptions {
-        SieveCompileOptions(capabilities: SieveCapabilities.all)
-    }
+    private var scriptCompileOptions: SieveCompileOptions { compileOptions }
 
     var includeLimits: SieveIncludeLimits {
         SieveIncludeLimits(maxDepth: config["sieve_include_max_nesting_depth"].flatMap { Int($0) } ?? 10,
@@ -153,7 +151,7 @@ final class SieveTestSession: SieveHost {
             blockFailure = nil
             return .runBlock
         case "test_fail":
-            blockFailure = str(0)
+            if blockFailure == nil { blockFailure = str(0) }
             if currentBlock == nil { fatalError = "test_fail outside a test block: \(str(0))" }
             return .unwindBlock
         case "test_set":
@@ -245,7 +243,7 @@ final class SieveTestSession: SieveHost {
 
     func extensionBlockEnded(_ call: SieveEvaluatedCall, unwound: Bool, context: inout SieveExecutionContext) {
         guard call.name == "test", let name = currentBlock else { return }
-        if unwound {
+        if unwound || blockFailure != nil {
             let reason = blockFailure ?? context.errors.last.map { "runtime error: \($0)" } ?? "failed"
             blocks.append(.init(file: file, name: name, status: .failed, reason: reason))
         } else {
