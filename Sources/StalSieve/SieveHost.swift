@@ -44,6 +44,9 @@ public struct SieveExecutionContext: Sendable {
     /// Set by a host extension to replace the imap4flags internal variable (the test harness
     /// loads a stored message together with its flags).
     public var replacementInternalFlags: [String]?
+    /// Set by a host extension to change limits and settings of the running interpreter (the
+    /// test harness's `test_config_set`).
+    public var replacementOptions: SieveRuntimeOptions?
 
     public init(message: any SieveMessage, envelope: SieveEnvelope, result: SieveResult = SieveResult()) {
         self.message = message

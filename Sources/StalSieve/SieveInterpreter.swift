@@ -16,7 +16,7 @@ public struct SieveRunOutcome: Sendable {
 /// instruction budget; the host answers questions through `SieveHost`.
 public struct SieveInterpreter<Host: SieveHost> {
     public var host: Host
-    public let options: SieveRuntimeOptions
+    public private(set) var options: SieveRuntimeOptions
 
     private struct Frame {
         var locals: [String: String] = [:]
@@ -252,6 +252,10 @@ public struct SieveInterpreter<Host: SieveHost> {
         if let f = context.replacementInternalFlags {
             internalFlags = f
             context.replacementInternalFlags = nil
+        }
+        if let o = context.replacementOptions {
+            options = o
+            context.replacementOptions = nil
         }
     }
 
@@ -569,7 +573,7 @@ public struct SieveInterpreter<Host: SieveHost> {
             }
             value = out
         }
-        if call.has("length") { value = String(value.count) }
+        if call.has("length") { value = String(value.unicodeScalars.count) }
         return value
     }
 
@@ -709,8 +713,14 @@ public struct SieveInterpreter<Host: SieveHost> {
             } else {
                 flags = internalFlags
             }
-            if call.group("match-type") == "count" { flags = flags.filter { !$0.isEmpty } }
-            return try match(flags, keys: call.positional[1]?.templates ?? [], call)
+            let matchType = call.group("match-type") ?? "is"
+            var keys = try strings(call.positional[1], call)
+            if matchType == "count" {
+                flags = flags.filter { !$0.isEmpty }
+            } else if matchType != "value" {
+                keys = Self.normaliseFlags(keys)
+            }
+            return try match(flags, expandedKeys: keys, call)
         case "mailboxexists":
             for name in try strings(call.positional[0], call) where !host.mailboxExists(name) { return false }
             return true
@@ -866,10 +876,14 @@ public struct SieveInterpreter<Host: SieveHost> {
     /// Match-type and comparator dispatch (RFC 5228 §2.7, RFC 5231, regex draft).
     private mutating func match(_ values: [String], keys keyTemplates: [SieveTemplate], _ call: SieveCall,
                                 setsCaptures: Bool = true) throws -> Bool {
+        try match(values, expandedKeys: keyTemplates.map { try expand($0, call) }, call, setsCaptures: setsCaptures)
+    }
+
+    private mutating func match(_ values: [String], expandedKeys keys: [String], _ call: SieveCall,
+                                setsCaptures: Bool = true) throws -> Bool {
         let comparatorName = try call.tag("comparator").map { try string($0, call) } ?? "i;ascii-casemap"
         let comparator = SieveComparator(name: comparatorName) ?? .asciiCasemap
         let matchType = call.group("match-type") ?? "is"
-        let keys = try keyTemplates.map { try expand($0, call) }
         let wantsCaptures = setsCaptures && frames.last!.capabilities.contains("variables")
         switch matchType {
         case "count":

@@ -174,9 +174,11 @@ final class SieveTestSession: SieveHost {
             return .done
         case "test_config_set":
             config[str(0)] = str(1)
+            context.replacementOptions = testFileOptions
             return .done
         case "test_config_unset":
             config[str(0)] = nil
+            context.replacementOptions = testFileOptions
             return .done
         case "test_config_reload", "test_message_print", "test_result_print":
             return .done
@@ -336,11 +338,20 @@ final class SieveTestSession: SieveHost {
                     continue
                 }
             }
-            mailboxes[store.mailbox]!.append((store.message, store.flags))
+            mailboxes[store.mailbox]!.append((store.message, Self.storedFlags(store)))
         }
         for r in execution.vacationRecords { vacationSent.insert("\(r.handle)\u{0}\(r.sender)") }
         for d in execution.duplicateRecords { duplicates.insert("\(d.handle)\u{0}\(d.id)") }
         return ok
+    }
+
+    /// Dovecot's store adds `$HasAttachment` / `$HasNoAttachment`; the Pigeonhole tests count it.
+    static func storedFlags(_ store: SieveStore) -> [String] {
+        let message = SieveParsedMessage(store.message)
+        let hasAttachment = message.parts.dropFirst().contains { part in
+            part.headers.contains { $0.name.lowercased() == "content-disposition" && $0.value.lowercased().hasPrefix("attachment") }
+        }
+        return store.flags + [hasAttachment ? "$HasAttachment" : "$HasNoAttachment"]
     }
 
     // MARK: - SieveHost
