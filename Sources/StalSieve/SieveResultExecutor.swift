@@ -137,6 +137,9 @@ public struct SieveResultExecutor: Sendable {
         return SieveOutgoingMessage(envelopeFrom: "", envelopeTo: envelope.from, text: text)
     }
 
+    /// Longest reply subject before it is cut and an ellipsis added.
+    static let maxSubjectLength = 256
+
     static let listHeaders = ["list-id", "list-owner", "list-subscribe", "list-post", "list-unsubscribe", "list-help", "list-archive"]
 
     static func isSystemAddress(_ address: SieveAddress) -> Bool {
@@ -174,16 +177,18 @@ public struct SieveResultExecutor: Sendable {
         }
         if alreadySent(v.handle, sender.all) { return nil }
 
-        let originalSubject = message.headerValues("subject").first ?? ""
+        let originalSubject = message.headerValues("subject").first
         var subject: String
         if let s = v.subject {
             subject = s
-        } else if let t = policy.vacationDefaultSubjectTemplate {
-            subject = t.split(separator: "%{subject}", omittingEmptySubsequences: false).joined(separator: originalSubject)
-        } else if let d = policy.vacationDefaultSubject {
-            subject = d
+        } else if let original = originalSubject, !original.isEmpty {
+            let template = policy.vacationDefaultSubjectTemplate ?? "Auto: %{subject}"
+            subject = template.split(separator: "%{subject}", omittingEmptySubsequences: false).joined(separator: original)
         } else {
-            subject = "Auto: " + originalSubject
+            subject = policy.vacationDefaultSubject ?? "Automated reply"
+        }
+        if subject.unicodeScalars.count > Self.maxSubjectLength {
+            subject = String(String.UnicodeScalarView(subject.unicodeScalars.prefix(Self.maxSubjectLength))) + "\u{2026}"
         }
         if subject.unicodeScalars.contains(where: { !$0.isASCII }) {
             subject = "=?utf-8?b?\(SieveHeaderDecoding.base64Encode(Array(subject.utf8)))?="
