@@ -165,16 +165,17 @@ public struct SieveResultExecutor: Sendable {
         if policy.vacationUseOriginalRecipient, let o = envelope.originalTo { own.append(o) }
         let ownAddresses = own.compactMap { SieveAddressParser.parsePath($0) ?? SieveAddressParser.parseSingle($0) }.map { $0.all.lowercased() }
         if ownAddresses.contains(sender.all.lowercased()) { return nil }
-        if policy.vacationCheckRecipient {
-            var found = false
-            for h in ["to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc"] {
-                for raw in message.rawHeaderValues(h) {
-                    let list = SieveAddressParser.parseList(SieveHeaderDecoding.unfold(raw)) ?? []
-                    if list.contains(where: { ownAddresses.contains($0.all.lowercased()) }) { found = true }
+        var addressedAs: String?
+        for h in ["to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc"] where addressedAs == nil {
+            for raw in message.rawHeaderValues(h) {
+                let list = SieveAddressParser.parseList(SieveHeaderDecoding.unfold(raw)) ?? []
+                if let hit = list.first(where: { ownAddresses.contains($0.all.lowercased()) }) {
+                    addressedAs = hit.all
+                    break
                 }
             }
-            if !found { return nil }
         }
+        if policy.vacationCheckRecipient, addressedAs == nil { return nil }
         if alreadySent(v.handle, sender.all) { return nil }
 
         let originalSubject = message.headerValues("subject").first
@@ -196,6 +197,8 @@ public struct SieveResultExecutor: Sendable {
         var fromHeader: String
         if let f = v.from {
             fromHeader = f
+        } else if let a = addressedAs, a.lowercased() != envelope.to.lowercased() {
+            fromHeader = "<\(a)>"
         } else if let u = policy.userEmail {
             fromHeader = "<\(u)>"
         } else {
@@ -204,9 +207,14 @@ public struct SieveResultExecutor: Sendable {
         var toHeader = "<\(sender.all)>"
         if policy.vacationToHeaderIgnoreEnvelope, let raw = message.rawHeaderValues("reply-to").first ?? message.rawHeaderValues("sender").first ?? message.rawHeaderValues("from").first {
             toHeader = SieveHeaderDecoding.unfold(raw)
-        } else if let raw = message.rawHeaderValues("from").first, let list = SieveAddressParser.parseList(SieveHeaderDecoding.unfold(raw)),
-                  list.contains(where: { $0.all.lowercased() == sender.all.lowercased() }) {
-            toHeader = SieveHeaderDecoding.unfold(raw)
+        } else {
+            for h in ["from", "sender", "resent-from", "reply-to"] {
+                guard let raw = message.rawHeaderValues(h).first,
+                      let list = SieveAddressParser.parseList(SieveHeaderDecoding.unfold(raw)),
+                      list.contains(where: { $0.all.lowercased() == sender.all.lowercased() }) else { continue }
+                toHeader = SieveHeaderDecoding.unfold(raw)
+                break
+            }
         }
         var text = "From: \(fromHeader)\nTo: \(toHeader)\nSubject: \(subject)\nDate: \(CivilDateTime(now).rfc5322)\nMessage-ID: \(messageID)\n"
         if let id = message.headerValues("message-id").first {

@@ -218,6 +218,7 @@ final class SieveTestSession: SieveHost {
             return .test(compile(path: str(0)))
         case "test_script_run":
             guard let script = compiled else { return .test(false) }
+            if call.tags["append_result"] == nil { context.result = SieveResult() }
             return .test(runScript(script, &context))
         case "test_multiscript":
             return .test(multiscript(call.positional.first??.strings ?? [], &context))
