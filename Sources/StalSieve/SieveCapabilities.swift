@@ -17,4 +17,8 @@ public enum SieveCapabilities {
     public static let untrusted: Set<String> = all.subtracting(["servermetadata", "imapsieve"])
 
     public static let trusted: Set<String> = all
+
+    /// Capabilities that change how the script text itself is read; RFC 5463 §4 says ihave
+    /// cannot enable them, so `ihave` answers false.
+    public static let notTestableByIhave: Set<String> = ["encoded-character", "variables"]
 }

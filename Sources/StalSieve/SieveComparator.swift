@@ -85,6 +85,7 @@ public enum SieveComparator: Hashable, Sendable {
             default: tokens.append(.literal(s))
             }
         }
+        if escaped { tokens.append(.literal("\\")) }
         var starts = [Int](repeating: 0, count: tokens.count)
         var ends = [Int](repeating: 0, count: tokens.count)
         var vi = 0, pi = 0

@@ -247,7 +247,7 @@ struct SieveValidator {
             _ = validateBlock(b, topLevel: false)
         case (.required, .some(let b)):
             if let caps = ihaveCapabilities {
-                if caps.allSatisfy({ isKnownCapability($0) }) {
+                if caps.allSatisfy({ isKnownCapability($0) && !SieveCapabilities.notTestableByIhave.contains($0) }) {
                     let saved = required
                     for c in caps { required.insert(c) }
                     call.block = validateBlock(b, topLevel: false)

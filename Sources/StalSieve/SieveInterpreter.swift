@@ -666,7 +666,7 @@ public struct SieveInterpreter<Host: SieveHost> {
             }
             return try match(values, keys: call.positional[1]?.templates ?? [], call)
         case "body":
-            return try match(bodyTexts(call, context), keys: call.positional[0]?.templates ?? [], call)
+            return try match(bodyTexts(call, context), keys: call.positional[0]?.templates ?? [], call, setsCaptures: false)
         case "date":
             let headerName = try string(call.positional[0], call).lowercased()
             let part = try string(call.positional[1], call)
@@ -697,11 +697,11 @@ public struct SieveInterpreter<Host: SieveHost> {
             return try match(values, keys: call.positional[1]?.templates ?? [], call)
         case "environment":
             let name = try string(call.positional[0], call).lowercased()
-            let values = environmentValue(name).map { [$0] } ?? []
-            return try match(values, keys: call.positional[1]?.templates ?? [], call)
+            guard let value = environmentValue(name) else { return false }
+            return try match([value], keys: call.positional[1]?.templates ?? [], call)
         case "ihave":
             let caps = try strings(call.positional[0], call)
-            return caps.allSatisfy { options.compileOptions.capabilities.contains($0) }
+            return caps.allSatisfy { options.compileOptions.capabilities.contains($0) && !SieveCapabilities.notTestableByIhave.contains($0) }
         case "string":
             var values = try strings(call.positional[0], call)
             if call.group("match-type") == "count" { values.removeAll { $0.isEmpty } }

@@ -170,7 +170,8 @@ enum SieveMIMEParser {
             }
             params[name] = v
         }
-        if !type.contains("/") { return (defaultType, params) }
+        let typeParts = type.split(separator: "/", omittingEmptySubsequences: false)
+        if typeParts.count != 2 || typeParts[0].isEmpty || typeParts[1].isEmpty { return ("application/octet-stream", params) }
         return (type, params)
     }
 

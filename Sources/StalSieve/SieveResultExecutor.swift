@@ -123,7 +123,7 @@ public struct SieveResultExecutor: Sendable {
     private func rejectNotice(_ reason: String, message: any SieveMessage, envelope: SieveEnvelope, messageID: String) -> SieveOutgoingMessage {
         let boundary = "\(messageIDSeed)/\(policy.hostname)"
         let date = CivilDateTime(now).rfc5322
-        var text = "From: Mail Delivery Subsystem <MAILER-DAEMON@\(policy.hostname)>\n"
+        var text = "From: Postmaster <postmaster@\(policy.hostname)>\n"
         text += "To: <\(envelope.from)>\nSubject: Automatically rejected mail\nDate: \(date)\nMessage-ID: \(messageID)\n"
         text += "Auto-Submitted: auto-replied (rejected)\nPrecedence: bulk\nMIME-Version: 1.0\n"
         text += "Content-Type: multipart/report; report-type=disposition-notification;\n\tboundary=\"\(boundary)\"\n\n"
