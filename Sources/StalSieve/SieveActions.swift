@@ -25,6 +25,15 @@ public struct SieveFileInto: Hashable, Sendable {
     public var create: Bool
     public var specialUse: String?
     public var mailboxID: String?
+
+    public init(mailbox: String, flags: [String]?, copy: Bool, create: Bool, specialUse: String?, mailboxID: String?) {
+        self.mailbox = mailbox
+        self.flags = flags
+        self.copy = copy
+        self.create = create
+        self.specialUse = specialUse
+        self.mailboxID = mailboxID
+    }
 }
 
 public struct SieveRedirect: Hashable, Sendable {
@@ -34,6 +43,16 @@ public struct SieveRedirect: Hashable, Sendable {
     public var dsnReturn: String?
     public var deliverBySeconds: Int?
     public var deliverByMode: String?
+
+    public init(address: String, copy: Bool, dsnNotify: String? = nil, dsnReturn: String? = nil,
+                deliverBySeconds: Int? = nil, deliverByMode: String? = nil) {
+        self.address = address
+        self.copy = copy
+        self.dsnNotify = dsnNotify
+        self.dsnReturn = dsnReturn
+        self.deliverBySeconds = deliverBySeconds
+        self.deliverByMode = deliverByMode
+    }
 }
 
 public struct SieveVacation: Hashable, Sendable {
