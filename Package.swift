@@ -12,14 +12,20 @@ let package = Package(
         .target(name: "StalDeterminism", dependencies: ["StalCore"]),
 
         // L1 pure cores
-        .target(name: "StalSieve", dependencies: ["StalCore"]),
+        .target(name: "StalMIME", dependencies: ["StalCore"]),
+        .target(name: "StalSieve", dependencies: ["StalCore", "StalMIME"]),
         // Side: Pigeonhole test harness (reads files with Foundation)
         .target(name: "StalSieveTestSuite", dependencies: ["StalSieve", "StalCore"]),
+
+        // Tools
+        .executableTarget(name: "stal-mime-inspect", dependencies: ["StalMIME"], path: "tools/mime-inspect"),
+        .executableTarget(name: "fuzz-mime", dependencies: ["StalMIME"], path: "tools/fuzz/mime"),
         .executableTarget(name: "stal-sievetest", dependencies: ["StalSieveTestSuite"]),
 
-        .testTarget(name: "StalSieveTests", dependencies: ["StalSieve", "StalSieveTestSuite"]),
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
+        .testTarget(name: "StalMIMETests", dependencies: ["StalMIME"]),
+        .testTarget(name: "StalSieveTests", dependencies: ["StalSieve", "StalSieveTestSuite"]),
     ],
     swiftLanguageModes: [.v6]
 )
