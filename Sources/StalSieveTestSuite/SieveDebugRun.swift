@@ -24,7 +24,7 @@ public enum SieveDebugRun {
         guard let raw = try? String(contentsOfFile: messagePath, encoding: .utf8) else {
             return (lines + ["error: cannot read \(messagePath)"], false)
         }
-        let message = SieveParsedMessage(raw)
+        let message = SieveMIMEMessage(raw)
         var envelope = SieveTestSession.envelope(for: message)
         if let f = envelopeFrom { envelope.from = SieveTestSession.path(f) }
         if let t = envelopeTo { envelope.to = SieveTestSession.path(t); envelope.originalTo = envelope.to }

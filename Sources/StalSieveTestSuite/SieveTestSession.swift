@@ -104,7 +104,7 @@ final class SieveTestSession: SieveHost {
         return Int(t)
     }
 
-    public static func envelope(for message: SieveParsedMessage) -> SieveEnvelope {
+    public static func envelope(for message: some SieveMessage) -> SieveEnvelope {
         func first(_ names: [String]) -> String? {
             for n in names {
                 if let raw = message.headerFields.first(where: { $0.name.lowercased() == n })?.value,
@@ -120,7 +120,7 @@ final class SieveTestSession: SieveHost {
     // MARK: - Running the test file
 
     func runTestFile(_ script: SieveScript) {
-        let message = SieveParsedMessage(Self.defaultMessage)
+        let message = SieveMIMEMessage(Self.defaultMessage)
         let context = SieveExecutionContext(message: message, envelope: Self.envelope(for: message))
         var interpreter = SieveInterpreter(host: self, options: testFileOptions)
         let outcome = interpreter.run(script, context: context)
@@ -158,7 +158,7 @@ final class SieveTestSession: SieveHost {
             let value = str(1)
             switch object {
             case "message":
-                let m = SieveParsedMessage(value)
+                let m = SieveMIMEMessage(value)
                 context.message = m
                 context.envelope = Self.envelope(for: m)
                 context.replacementInternalFlags = []
@@ -203,7 +203,7 @@ final class SieveTestSession: SieveHost {
             let index = call.positional.first??.number ?? 0
             if let folder = call.tags["folder"]?.string {
                 guard let box = mailboxes[folder], index < box.count else { return .test(false) }
-                let m = SieveParsedMessage(box[index].text)
+                let m = SieveMIMEMessage(box[index].text)
                 context.message = m
                 context.envelope = Self.envelope(for: m)
                 context.replacementInternalFlags = box[index].flags
@@ -211,7 +211,7 @@ final class SieveTestSession: SieveHost {
             }
             guard index < outgoing.count else { return .test(false) }
             let out = outgoing[index]
-            context.message = SieveParsedMessage(out.text)
+            context.message = SieveMIMEMessage(out.text)
             context.envelope = SieveEnvelope(from: out.envelopeFrom, to: out.envelopeTo, originalTo: out.envelopeTo)
             return .test(true)
         case "test_script_compile":
@@ -345,7 +345,7 @@ final class SieveTestSession: SieveHost {
 
     /// Dovecot's store adds `$HasAttachment` / `$HasNoAttachment`; the Pigeonhole tests count it.
     static func storedFlags(_ store: SieveStore) -> [String] {
-        let message = SieveParsedMessage(store.message)
+        let message = SieveMIMEMessage(store.message)
         let hasAttachment = message.parts.dropFirst().contains { part in
             part.headers.contains { $0.name.lowercased() == "content-disposition" && $0.value.lowercased().hasPrefix("attachment") }
         }

@@ -20,7 +20,7 @@ func run(_ script: String, message: String = sampleMessage, from: String = "alic
          options: SieveRuntimeOptions = SieveRuntimeOptions(now: testNow), host: some SieveHost = SieveNullHost()) throws -> SieveRunOutcome {
     let compiled = try SieveCompiler.compile(script, options: options.compileOptions)
     var interpreter = SieveInterpreter(host: host, options: options)
-    return interpreter.run(compiled, context: SieveExecutionContext(message: SieveParsedMessage(message), envelope: SieveEnvelope(from: from, to: to)))
+    return interpreter.run(compiled, context: SieveExecutionContext(message: SieveMIMEMessage(message), envelope: SieveEnvelope(from: from, to: to)))
 }
 
 @Suite("Lexer, parser and validator")
