@@ -21,6 +21,8 @@ let package = Package(
         .executableTarget(name: "stal-mime-inspect", dependencies: ["StalMIME"], path: "tools/mime-inspect"),
         .executableTarget(name: "fuzz-mime", dependencies: ["StalMIME"], path: "tools/fuzz/mime"),
         .executableTarget(name: "stal-sievetest", dependencies: ["StalSieveTestSuite"]),
+        .executableTarget(name: "fuzz-sieve", dependencies: ["StalSieve", "StalCore"], path: "tools/fuzz/sieve"),
+        .executableTarget(name: "bench-sieve", dependencies: ["StalSieve", "StalCore"], path: "tools/bench/sieve"),
 
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
