@@ -124,7 +124,7 @@ enum SieveSpecs {
 
     /// Every command and test of the supported extensions, keyed by name.
     static let all: [String: SieveCommandSpec] = {
-        var specs: [SieveCommandSpec] = [
+        let specs: [SieveCommandSpec] = [
             // RFC 5228 control and actions
             SieveCommandSpec("require", .command, positional: [.init(.stringList, "capabilities")]),
             SieveCommandSpec("if", .command, subTests: .one, block: .required),
@@ -270,10 +270,6 @@ enum SieveSpecs {
             ], positional: [.init(.string, "text")]),
             SieveCommandSpec("extracttext", .command, requires: "extracttext",
                              tags: modifierTags + [SieveTagSpec("first", value: .number)], positional: [.init(.string, "variable name")]),
-            // RFC 6558 convert
-            SieveCommandSpec("convert", .command, requires: "convert", positional: [
-                .init(.string, "quoted from media type"), .init(.string, "quoted to media type"), .init(.stringList, "transcoding params"),
-            ]),
             // RFC 3685 spamtest/virustest, RFC 3685 spamtestplus
             SieveCommandSpec("spamtest", .test, requires: "spamtest", tags: matchTags + [SieveTagSpec("percent", requires: "spamtestplus")],
                              positional: [.init(.string, "value")]),
@@ -281,10 +277,6 @@ enum SieveSpecs {
             // RFC 6134 extlists
             SieveCommandSpec("valid_ext_list", .test, requires: "extlists", positional: [.init(.stringList, "list names")]),
         ]
-        // `convert` is also a test (RFC 6558 §3).
-        specs.append(SieveCommandSpec("convert", .test, requires: "convert", positional: [
-            .init(.string, "quoted from media type"), .init(.string, "quoted to media type"), .init(.stringList, "transcoding params"),
-        ]))
         var map: [String: SieveCommandSpec] = [:]
         for s in specs { map[s.role == .test ? "test:" + s.name : s.name] = s }
         return map

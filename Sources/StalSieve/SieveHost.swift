@@ -88,6 +88,9 @@ public protocol SieveHost {
     /// `X-Spam-Score`-like verdict 0...10 (or percent with `percent`), nil when not tested.
     func spamScore(percent: Bool) -> String?
     func virusScore() -> String?
+    /// RFC 6134 external lists: membership (nil when the list is unknown) and members.
+    func externalListContains(list: String, value: String) -> Bool?
+    func externalListMembers(list: String) -> [String]?
     mutating func executeExtension(_ call: SieveEvaluatedCall, context: inout SieveExecutionContext) -> SieveExtensionOutcome
     mutating func extensionBlockEnded(_ call: SieveEvaluatedCall, unwound: Bool, context: inout SieveExecutionContext)
 }
@@ -104,6 +107,8 @@ extension SieveHost {
     public func serverMetadata(name: String) -> String? { nil }
     public func spamScore(percent: Bool) -> String? { nil }
     public func virusScore() -> String? { nil }
+    public func externalListContains(list: String, value: String) -> Bool? { nil }
+    public func externalListMembers(list: String) -> [String]? { nil }
     public mutating func executeExtension(_ call: SieveEvaluatedCall, context: inout SieveExecutionContext) -> SieveExtensionOutcome { .done }
     public mutating func extensionBlockEnded(_ call: SieveEvaluatedCall, unwound: Bool, context: inout SieveExecutionContext) {}
 }

@@ -141,22 +141,16 @@ public struct SieveInterpreter<Host: SieveHost> {
         case "redirect":
             try checkRejectConflict(call, context, isReject: false)
             let target = try string(call.positional[0], call)
-            guard let address = SieveAddressParser.parseSingle(target) else {
-                throw fail(.invalidAddress, call, "invalid redirect address '\(target)'")
-            }
             let copy = call.has("copy")
-            var redirect = SieveRedirect(address: address.all, copy: copy)
-            if let n = call.tag("notify") { redirect.dsnNotify = try string(n, call) }
-            if let r = call.tag("ret") { redirect.dsnReturn = try string(r, call) }
-            if case .number(let n)? = call.tag("bytimerelative") { redirect.deliverBySeconds = n }
-            if let m = call.tag("bymode") { redirect.deliverByMode = try string(m, call) }
-            if !context.result.actions.contains(.redirect(redirect)) {
-                if context.result.redirectCount >= options.limits.maxRedirects {
-                    throw fail(.tooManyRedirects, call, "number of redirect actions exceeds policy limit (\(options.limits.maxRedirects))")
+            if call.has("list") {
+                guard let members = host.externalListMembers(list: target) else {
+                    throw fail(.invalidArgument, call, "unknown external list '\(target)'")
                 }
-                context.result.redirectCount += 1
+                for member in members { try redirect(to: member, call, copy: true, &context) }
+                if !copy { context.result.implicitKeep = false }
+                return
             }
-            try addAction(.redirect(redirect), call, &context)
+            try redirect(to: target, call, copy: copy, &context)
             if !copy { context.result.implicitKeep = false }
         case "fileinto":
             try checkRejectConflict(call, context, isReject: false)
@@ -204,6 +198,10 @@ public struct SieveInterpreter<Host: SieveHost> {
         case "break":
             let name = try call.tag("name").map { try string($0, call) }
             throw Flow.breakLoop(name)
+        case "replace":
+            try replace(call, &context)
+        case "enclose":
+            try enclose(call, &context)
         case "extracttext":
             let name = try string(call.positional[0], call)
             var text = ""
@@ -220,6 +218,24 @@ public struct SieveInterpreter<Host: SieveHost> {
                 throw fail(.invalidArgument, call, "command '\(call.name)' is not available at runtime")
             }
         }
+    }
+
+    private mutating func redirect(to target: String, _ call: SieveCall, copy: Bool, _ context: inout SieveExecutionContext) throws {
+        guard let address = SieveAddressParser.parseSingle(target) else {
+            throw fail(.invalidAddress, call, "invalid redirect address '\(target)'")
+        }
+        var redirect = SieveRedirect(address: address.all, copy: copy)
+        if let n = call.tag("notify") { redirect.dsnNotify = try string(n, call) }
+        if let r = call.tag("ret") { redirect.dsnReturn = try string(r, call) }
+        if case .number(let n)? = call.tag("bytimerelative") { redirect.deliverBySeconds = n }
+        if let m = call.tag("bymode") { redirect.deliverByMode = try string(m, call) }
+        if !context.result.actions.contains(.redirect(redirect)) {
+            if context.result.redirectCount >= options.limits.maxRedirects {
+                throw fail(.tooManyRedirects, call, "number of redirect actions exceeds policy limit (\(options.limits.maxRedirects))")
+            }
+            context.result.redirectCount += 1
+        }
+        try addAction(.redirect(redirect), call, &context)
     }
 
     private mutating func customCommand(_ call: SieveCall, _ context: inout SieveExecutionContext) throws {
@@ -360,6 +376,51 @@ public struct SieveInterpreter<Host: SieveHost> {
         try addAction(.notify(SieveNotify(method: method, from: try call.tag("from").map { try string($0, call) }, importance: importance,
                                           options: try call.tag("options").map { try strings($0, call) } ?? [],
                                           message: try call.tag("message").map { try string($0, call) }, fcc: fcc)), call, &context)
+    }
+
+    /// RFC 5703 §5 at message level: the body becomes the replacement (a text part, or a MIME
+    /// entity with :mime); :subject and :from replace those fields.
+    private mutating func replace(_ call: SieveCall, _ context: inout SieveExecutionContext) throws {
+        if currentPart != nil {
+            throw fail(.invalidArgument, call, "replace inside foreverypart is not supported; only the whole message can be replaced")
+        }
+        let replacement = try string(call.positional[0], call)
+        let subject = try call.tag("subject").map { try string($0, call) }
+        let from = try call.tag("from").map { try string($0, call) }
+        var header = ""
+        for field in context.message.headerFields {
+            let name = field.name.lowercased()
+            if name.hasPrefix("content-") || name == "mime-version" { continue }
+            if name == "subject", subject != nil { continue }
+            if name == "from", from != nil { continue }
+            header += "\(field.name):\(field.rawValue)\r\n"
+        }
+        if let subject { header += "Subject: \(SieveResultExecutor.encodeHeaderText(subject))\r\n" }
+        if let from { header += "From: \(from)\r\n" }
+        header += "MIME-Version: 1.0\r\n"
+        let body = call.has("mime") ? replacement : "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + replacement
+        context.message = SieveMIMEMessage(header + body)
+    }
+
+    /// RFC 5703 §6: the message becomes an attachment of a new message carrying `text`.
+    private mutating func enclose(_ call: SieveCall, _ context: inout SieveExecutionContext) throws {
+        let text = try string(call.positional[0], call)
+        let original = context.message
+        let subject = try call.tag("subject").map { try string($0, call) } ?? original.headerValues("subject").first ?? ""
+        let copied = Set(try call.tag("headers").map { try strings($0, call).map { $0.lowercased() } } ?? [])
+        let boundary = "sieve-enclose-\(original.size)-\(original.headerFields.count)"
+        var header = ""
+        for field in original.headerFields where copied.contains(field.name.lowercased()) {
+            header += "\(field.name):\(field.rawValue)\r\n"
+        }
+        for name in ["from", "to", "date"] where !copied.contains(name) {
+            if let f = original.headerFields.first(where: { $0.name.lowercased() == name }) { header += "\(f.name):\(f.rawValue)\r\n" }
+        }
+        header += "Subject: \(SieveResultExecutor.encodeHeaderText(subject))\r\nMIME-Version: 1.0\r\n"
+        header += "Content-Type: multipart/mixed; boundary=\"\(boundary)\"\r\n\r\n"
+        let body = "--\(boundary)\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\(text)\r\n"
+            + "--\(boundary)\r\nContent-Type: message/rfc822\r\n\r\n\(original.serialized)\r\n--\(boundary)--\r\n"
+        context.message = SieveMIMEMessage(header + body)
     }
 
     private mutating func deleteHeader(_ call: SieveCall, _ context: inout SieveExecutionContext) throws {
@@ -618,6 +679,9 @@ public struct SieveInterpreter<Host: SieveHost> {
                 let lower = name.lowercased()
                 var found = headers.filter { $0.name.lowercased() == lower }.map(\.value)
                 found = try applyIndex(call, found)
+                if let option = call.group("mime-option") {
+                    found = try found.flatMap { try mimeOption(option, of: $0, call) }
+                }
                 values += found
             }
             return try match(values, keys: call.positional[1]?.templates ?? [], call)
@@ -762,7 +826,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         case "virustest":
             return try match([host.virusScore() ?? "0"], keys: call.positional[0]?.templates ?? [], call)
         case "valid_ext_list":
-            return false
+            return try strings(call.positional[0], call).allSatisfy { host.externalListMembers(list: $0) != nil }
         default:
             if call.isCustom {
                 let evaluated = try evaluate(call)
@@ -775,6 +839,30 @@ public struct SieveInterpreter<Host: SieveHost> {
                 }
             }
             throw fail(.invalidArgument, call, "test '\(call.name)' is not available at runtime")
+        }
+    }
+
+    /// RFC 5703 §4.2 `:type`, `:subtype`, `:contenttype` and `:param` views of a MIME field.
+    private mutating func mimeOption(_ option: String, of value: String, _ call: SieveCall) throws -> [String] {
+        let pieces = SieveHeaderDecoding.splitParameters(value)
+        let type = pieces.first?.trimmingSpaces() ?? ""
+        let slash = type.firstIndex(of: "/")
+        switch option {
+        case "type": return [slash.map { String(type[..<$0]) } ?? type]
+        case "subtype": return [slash.map { String(type[type.index(after: $0)...]) } ?? ""]
+        case "contenttype": return [type]
+        default:
+            let wanted = Set(try strings(call.tag("param"), call).map { $0.lowercased() })
+            var out: [String] = []
+            for p in pieces.dropFirst() {
+                guard let eq = p.firstIndex(of: "=") else { continue }
+                let name = p[..<eq].trimmingSpaces().lowercased()
+                guard wanted.contains(name) else { continue }
+                var v = p[p.index(after: eq)...].trimmingSpaces()
+                if v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = String(v.dropFirst().dropLast()).replacingBackslashEscapes() }
+                out.append(v)
+            }
+            return out
         }
     }
 
@@ -896,6 +984,9 @@ public struct SieveInterpreter<Host: SieveHost> {
             return false
         case "contains":
             for v in values where keys.contains(where: { comparator.contains(v, $0) }) { return true }
+            return false
+        case "list":
+            for v in values where keys.contains(where: { host.externalListContains(list: $0, value: v) == true }) { return true }
             return false
         case "matches":
             for v in values {

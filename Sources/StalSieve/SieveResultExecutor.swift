@@ -137,6 +137,12 @@ public struct SieveResultExecutor: Sendable {
         return SieveOutgoingMessage(envelopeFrom: "", envelopeTo: envelope.from, text: text)
     }
 
+    /// RFC 2047 B-encoding for header text that is not ASCII.
+    static func encodeHeaderText(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { !$0.isASCII }) else { return text }
+        return "=?utf-8?b?\(SieveHeaderDecoding.base64Encode(Array(text.utf8)))?="
+    }
+
     /// Longest reply subject before it is cut and an ellipsis added.
     static let maxSubjectLength = 256
 
@@ -191,9 +197,7 @@ public struct SieveResultExecutor: Sendable {
         if subject.unicodeScalars.count > Self.maxSubjectLength {
             subject = String(String.UnicodeScalarView(subject.unicodeScalars.prefix(Self.maxSubjectLength))) + "\u{2026}"
         }
-        if subject.unicodeScalars.contains(where: { !$0.isASCII }) {
-            subject = "=?utf-8?b?\(SieveHeaderDecoding.base64Encode(Array(subject.utf8)))?="
-        }
+        subject = Self.encodeHeaderText(subject)
         var fromHeader: String
         if let f = v.from {
             fromHeader = f

@@ -12,7 +12,7 @@ import StalSieve
 // message files that `sieve-test` from dovecot-sieve can run for comparison)
 
 let filter = """
-require ["fileinto", "envelope", "imap4flags", "variables", "relational", "comparator-i;ascii-numeric", "body", "subaddress", "date", "mailbox"];
+require ["fileinto", "envelope", "imap4flags", "variables", "relational", "comparator-i;ascii-numeric", "body", "subaddress", "date", "mailbox", "regex"];
 if header :contains "list-id" "<announce.lists.example.org>" { fileinto :create "Lists/Announce"; stop; }
 if header :contains "list-id" "<dev.lists.example.org>" { fileinto :create "Lists/Dev"; stop; }
 if address :is "from" ["boss@example.com", "ceo@example.com"] { addflag "\\\\Flagged"; }
