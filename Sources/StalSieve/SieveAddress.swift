@@ -152,7 +152,16 @@ enum SieveAddressParser {
                 expectWord = false
             case .quoted(let q):
                 if !expectWord { return nil }
-                s += q
+                if isAtom(q) {
+                    s += q
+                } else {
+                    s += "\""
+                    for c in q {
+                        if c == "\\" || c == "\"" { s.append("\\") }
+                        s.append(c)
+                    }
+                    s += "\""
+                }
                 expectWord = false
             case .special("."):
                 s += "."
@@ -162,6 +171,12 @@ enum SieveAddressParser {
             }
         }
         return s
+    }
+
+    /// RFC 5322 dot-atom text: quoting is needed for anything else (normalised form).
+    static func isAtom(_ s: String) -> Bool {
+        !s.isEmpty && !s.hasPrefix(".") && !s.hasSuffix(".") && !s.contains("..")
+            && s.unicodeScalars.allSatisfy { $0.value > 127 || (0x21...0x7E).contains($0.value) && !"()<>[]:;@\\,\"".unicodeScalars.contains($0) }
     }
 
     /// A single address as used by redirect, vacation :from/:addresses (display name allowed).

@@ -100,8 +100,18 @@ public struct SieveInterpreter<Host: SieveHost> {
         .failure(SieveRuntimeError(kind, at: call.location, text))
     }
 
+    /// Keep and fileinto "INBOX" store the same message in the same place; they count once.
+    private static func storesInInbox(_ action: SieveAction) -> Bool {
+        switch action {
+        case .keep: return true
+        case .fileInto(let f): return f.mailbox.uppercased() == "INBOX"
+        default: return false
+        }
+    }
+
     private mutating func addAction(_ action: SieveAction, _ call: SieveCall, _ context: inout SieveExecutionContext) throws {
         if context.result.actions.contains(action) { return }
+        if Self.storesInInbox(action), context.result.actions.contains(where: Self.storesInInbox) { return }
         let counted = context.result.actions.filter { if case .trackDuplicate = $0 { return false } else { return true } }.count
         if counted >= options.limits.maxActions {
             throw fail(.tooManyActions, call, "total number of actions exceeds policy limit (\(options.limits.maxActions))")

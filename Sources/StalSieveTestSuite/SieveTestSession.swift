@@ -328,6 +328,11 @@ final class SieveTestSession: SieveHost {
         outgoing = execution.outgoing
         var ok = true
         for store in execution.stores {
+            if store.mailbox.split(separator: "/", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+                errors.append("failed to store into mailbox '\(store.mailbox)': invalid mailbox name")
+                ok = false
+                continue
+            }
             if mailboxes[store.mailbox] == nil {
                 if store.create {
                     mailboxes[store.mailbox] = []

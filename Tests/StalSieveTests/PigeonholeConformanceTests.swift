@@ -15,9 +15,6 @@ struct PigeonholeConformanceTests {
 
     /// Blocks known to fail, each with the reason (also listed in docs/sieve.md).
     static let expectedFailures: Set<String> = [
-        "execute/actions.svtest: Fileinto",
-        "execute/address-normalize.svtest: Mail address normalization - redirect",
-        "execute/errors.svtest: Fileinto invalid folder name",
         "execute/errors.svtest: Fileinto bad UTF-8 in folder name",
         "execute/smtp.svtest: Redirect from [user email]",
         "execute/smtp.svtest: Redirect mail loop (sieve_user_email)",
