@@ -53,6 +53,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         var context = context
         frames = [Frame(capabilities: script.capabilities)]
         instructions = 0
+        takeReplacementFlags(&context)
         do {
             try execute(script.commands, &context)
         } catch Flow.failure(let e) {
@@ -100,18 +101,41 @@ public struct SieveInterpreter<Host: SieveHost> {
         .failure(SieveRuntimeError(kind, at: call.location, text))
     }
 
-    /// Keep and fileinto "INBOX" store the same message in the same place; they count once.
-    private static func storesInInbox(_ action: SieveAction) -> Bool {
+    /// The mailbox a storing action targets ("INBOX" for keep), for duplicate elimination.
+    private static func storeTarget(_ action: SieveAction) -> String? {
         switch action {
-        case .keep: return true
-        case .fileInto(let f): return f.mailbox.uppercased() == "INBOX"
-        default: return false
+        case .keep: return "INBOX"
+        case .fileInto(let f): return f.mailbox.uppercased() == "INBOX" ? "INBOX" : f.mailbox
+        default: return nil
+        }
+    }
+
+    private static func withFlags(_ action: SieveAction, _ flags: [String]?) -> SieveAction {
+        switch action {
+        case .keep: return .keep(flags: flags)
+        case .fileInto(var f):
+            f.flags = flags
+            return .fileInto(f)
+        default: return action
+        }
+    }
+
+    private static func flags(of action: SieveAction) -> [String]? {
+        switch action {
+        case .keep(let f): return f
+        case .fileInto(let f): return f.flags
+        default: return nil
         }
     }
 
     private mutating func addAction(_ action: SieveAction, _ call: SieveCall, _ context: inout SieveExecutionContext) throws {
         if context.result.actions.contains(action) { return }
-        if Self.storesInInbox(action), context.result.actions.contains(where: Self.storesInInbox) { return }
+        // Storing twice into one mailbox stores once; the last flag list wins (RFC 5232 §3.2).
+        if let target = Self.storeTarget(action),
+           let i = context.result.actions.firstIndex(where: { Self.storeTarget($0) == target }) {
+            context.result.actions[i] = Self.withFlags(context.result.actions[i], Self.flags(of: action))
+            return
+        }
         let counted = context.result.actions.filter { if case .trackDuplicate = $0 { return false } else { return true } }.count
         if counted >= options.limits.maxActions {
             throw fail(.tooManyActions, call, "total number of actions exceeds policy limit (\(options.limits.maxActions))")
@@ -740,6 +764,7 @@ public struct SieveInterpreter<Host: SieveHost> {
             }
             return try match(values, keys: call.positional[1]?.templates ?? [], call)
         case "body":
+            guard context.message.hasBody else { return false }
             return try match(bodyTexts(call, context), keys: call.positional[0]?.templates ?? [], call, setsCaptures: false)
         case "date":
             let headerName = try string(call.positional[0], call).lowercased()
@@ -955,7 +980,10 @@ public struct SieveInterpreter<Host: SieveHost> {
                 if part.isMultipart {
                     out.append(part.multipartText ?? "")
                 } else if part.isEnclosedMessage {
-                    continue
+                    // RFC 5173 §5.2: only the enclosed message's header is searched.
+                    if let root = part.childIndices.first {
+                        out.append(parts[root].headers.map { "\($0.name):\($0.rawValue)\r\n" }.joined())
+                    }
                 } else if let text = part.decodedText {
                     out.append(text)
                 } else {

@@ -7,6 +7,7 @@ public struct SieveMIMEMessage: SieveMessage {
     public let rawBody: String
     public let parts: [SieveBodyPart]
     public let size: Int
+    public let hasBody: Bool
     private let mime: MIMEMessage
     private var headersEdited = false
 
@@ -33,6 +34,9 @@ public struct SieveMIMEMessage: SieveMessage {
         }
         let root = message.root
         headerFields = fields(root)
+        let header = bytes[..<root.bodyStart]
+        hasBody = root.bodyStart < bytes.count || header.isEmpty || header.last == 0x0A && (header.dropLast().last == 0x0A
+            || (header.dropLast().last == 0x0D && header.dropLast(2).last == 0x0A))
         rawBody = String(decoding: bytes[root.bodyRange], as: UTF8.self)
         var converted: [SieveBodyPart] = []
         converted.reserveCapacity(message.parts.count)

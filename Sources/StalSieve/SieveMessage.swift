@@ -41,6 +41,9 @@ public protocol SieveMessage: Sendable {
     var rawBody: String { get }
     /// Depth-first list of MIME entities; index 0 is the top-level entity.
     var parts: [SieveBodyPart] { get }
+    /// False for a header-only message without the empty separator line (RFC 5173 §4: every
+    /// body test is then false).
+    var hasBody: Bool { get }
     /// The message as text after header edits (for redirect and :copy delivery).
     var serialized: String { get }
     mutating func insertHeader(_ field: SieveHeaderField, at index: Int)

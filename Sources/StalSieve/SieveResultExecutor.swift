@@ -85,7 +85,7 @@ public struct SieveResultExecutor: Sendable {
             case .fileInto(let f):
                 out.stores.append(SieveStore(mailbox: f.mailbox, flags: f.flags ?? [], create: f.create, message: message.serialized))
             case .redirect(let r):
-                out.outgoing.append(redirect(r, message: message, envelope: envelope))
+                if let m = redirect(r, message: message, envelope: envelope) { out.outgoing.append(m) }
             case .reject(let reason, _):
                 out.rejected = reason
                 if !envelope.from.isEmpty {
@@ -105,7 +105,15 @@ public struct SieveResultExecutor: Sendable {
         return out
     }
 
-    private func redirect(_ r: SieveRedirect, message: any SieveMessage, envelope: SieveEnvelope) -> SieveOutgoingMessage {
+    /// Redirects carry `X-Sieve-Redirected-From: <user>`; a message that already names this user
+    /// there has looped back and is not sent again.
+    private func redirect(_ r: SieveRedirect, message: any SieveMessage, envelope: SieveEnvelope) -> SieveOutgoingMessage? {
+        let user = policy.userEmail ?? envelope.to
+        if message.headerValues("x-sieve-redirected-from").contains(where: {
+            (SieveAddressParser.parsePath($0)?.all ?? $0).lowercased() == user.lowercased()
+        }) {
+            return nil
+        }
         var from = envelope.from
         if !envelope.from.isEmpty {
             switch policy.redirectEnvelopeFrom {
@@ -116,7 +124,7 @@ public struct SieveResultExecutor: Sendable {
             case .explicit(let a): from = a
             }
         }
-        let text = "X-Sieve-Redirected-From: \(envelope.to)\n" + message.serialized
+        let text = "X-Sieve-Redirected-From: \(user)\r\n" + message.serialized
         return SieveOutgoingMessage(envelopeFrom: from, envelopeTo: r.address, text: text)
     }
 

@@ -306,6 +306,7 @@ final class SieveTestSession: SieveHost {
             let outcome = interpreter.run(script, context: local)
             if outcome.error != nil { return false }
             local = outcome.context
+            local.replacementInternalFlags = outcome.context.result.implicitKeepFlags
             let keeps = local.result.implicitKeep
             local.result.implicitKeep = true
             if !keeps {
