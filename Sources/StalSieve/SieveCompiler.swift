@@ -19,6 +19,25 @@ public struct SieveCompileOptions: Sendable {
 }
 
 public enum SieveCompiler {
+    static func precompiledRegexes(_ calls: [SieveCall]) -> [String: SieveRegex] {
+        var out: [String: SieveRegex] = [:]
+        func visit(_ call: SieveCall) {
+            if call.group("match-type") == "regex", let keys = call.positional.last ?? nil {
+                let comparator = call.tag("comparator").flatMap { $0.templates.first?.constant } ?? "i;ascii-casemap"
+                let insensitive = comparator.lowercased() != "i;octet"
+                for t in keys.templates {
+                    guard let pattern = t.constant else { continue }
+                    let key = SieveScript.regexKey(pattern, caseInsensitive: insensitive)
+                    if out[key] == nil, let r = SieveRegex(pattern, caseInsensitive: insensitive) { out[key] = r }
+                }
+            }
+            call.tests.forEach(visit)
+            call.block?.forEach(visit)
+        }
+        calls.forEach(visit)
+        return out
+    }
+
     /// Lexes, parses and validates `text`; every diagnostic found is reported together.
     public static func compile(_ text: String, options: SieveCompileOptions = SieveCompileOptions()) throws(SieveCompileError) -> SieveScript {
         let (script, errors) = compileCollecting(text, options: options)
@@ -43,8 +62,10 @@ public enum SieveCompiler {
         let commands = validator.validateScript(nodes)
         let errors = validator.diagnostics.filter { $0.severity == .error }
             .sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
-        return (SieveScript(commands: commands, capabilities: validator.required,
-                            warnings: validator.diagnostics.filter { $0.severity == .warning }, callCount: validator.callCount), errors)
+        var script = SieveScript(commands: commands, capabilities: validator.required,
+                                 warnings: validator.diagnostics.filter { $0.severity == .warning }, callCount: validator.callCount)
+        if errors.isEmpty { script.regexes = precompiledRegexes(commands) }
+        return (script, errors)
     }
 }
 

@@ -22,6 +22,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         var locals: [String: String] = [:]
         var globalNames: Set<String> = []
         var capabilities: Set<String>
+        var regexes: [String: SieveRegex]
     }
 
     private enum Flow: Error {
@@ -51,7 +52,7 @@ public struct SieveInterpreter<Host: SieveHost> {
     /// (sieve_before/after) into one result.
     public mutating func run(_ script: SieveScript, context: SieveExecutionContext) -> SieveRunOutcome {
         var context = context
-        frames = [Frame(capabilities: script.capabilities)]
+        frames = [Frame(capabilities: script.capabilities, regexes: script.regexes)]
         instructions = 0
         takeReplacementFlags(&context)
         do {
@@ -532,7 +533,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         }
         includedOnce.insert(key)
         includeStack.append(key)
-        frames.append(Frame(capabilities: script.capabilities))
+        frames.append(Frame(capabilities: script.capabilities, regexes: script.regexes))
         defer {
             frames.removeLast()
             includeStack.removeLast()
@@ -1037,9 +1038,10 @@ public struct SieveInterpreter<Host: SieveHost> {
             }
             return false
         case "regex":
-            let caseInsensitive = comparator == .asciiCasemap || comparator == .unicodeCasemap
+            let caseInsensitive = comparator != .octet
             for k in keys {
-                guard let regex = SieveRegex(k, caseInsensitive: caseInsensitive) else {
+                guard let regex = frames.last!.regexes[SieveScript.regexKey(k, caseInsensitive: caseInsensitive)]
+                    ?? SieveRegex(k, caseInsensitive: caseInsensitive) else {
                     throw fail(.invalidArgument, call, "invalid regular expression '\(k)'")
                 }
                 for v in values {

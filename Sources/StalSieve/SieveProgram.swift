@@ -108,4 +108,10 @@ public struct SieveScript: Sendable {
     public var warnings: [SieveDiagnostic]
     /// Number of calls in the program; a cheap size measure for caches.
     public var callCount: Int
+    /// `:regex` keys that are constant, compiled once per script (both case modes).
+    var regexes: [String: SieveRegex] = [:]
+
+    static func regexKey(_ pattern: String, caseInsensitive: Bool) -> String {
+        (caseInsensitive ? "i:" : "s:") + pattern
+    }
 }

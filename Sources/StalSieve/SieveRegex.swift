@@ -1,8 +1,9 @@
 /// `:regex` match type (draft-ietf-sieve-regex): POSIX extended syntax, run on the Swift
 /// standard library's regex engine, whose syntax is a superset for the constructs used in practice.
-struct SieveRegex {
+struct SieveRegex: @unchecked Sendable {
     private let regex: Regex<AnyRegexOutput>
 
+    // Regex values are immutable once built; sharing one across runs is safe.
     init?(_ pattern: String, caseInsensitive: Bool) {
         guard let r = try? Regex(pattern) else { return nil }
         regex = caseInsensitive ? r.ignoresCase() : r
