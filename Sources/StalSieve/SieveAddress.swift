@@ -20,58 +20,65 @@ enum SieveAddressParser {
         case special(Character)
     }
 
+    private static func isSpecial(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x20, 0x09, 0x0D, 0x0A, UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "\""), UInt8(ascii: "<"), UInt8(ascii: ">"),
+             UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: "@"), UInt8(ascii: "["), UInt8(ascii: "]"),
+             UInt8(ascii: "."):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Works on UTF-8 bytes: every delimiter is ASCII, so multi-byte text stays inside atoms.
     private static func tokenize(_ text: String) -> [Token]? {
         var tokens: [Token] = []
-        var chars = Array(text)
+        let u = Array(text.utf8)
         var i = 0
-        chars.append(" ")
-        while i < chars.count - 1 {
-            let c = chars[i]
+        while i < u.count {
+            let c = u[i]
             switch c {
-            case " ", "\t", "\r", "\n", "\r\n":
+            case 0x20, 0x09, 0x0D, 0x0A:
                 i += 1
-            case "(":
+            case UInt8(ascii: "("):
                 var depth = 1
                 i += 1
-                while i < chars.count - 1, depth > 0 {
-                    if chars[i] == "\\" { i += 2; continue }
-                    if chars[i] == "(" { depth += 1 }
-                    if chars[i] == ")" { depth -= 1 }
+                while i < u.count, depth > 0 {
+                    if u[i] == UInt8(ascii: "\\") { i += 2; continue }
+                    if u[i] == UInt8(ascii: "(") { depth += 1 }
+                    if u[i] == UInt8(ascii: ")") { depth -= 1 }
                     i += 1
                 }
                 if depth > 0 { return nil }
-            case "\"":
-                var s = ""
+            case UInt8(ascii: "\""):
+                var bytes: [UInt8] = []
                 i += 1
                 var closed = false
-                while i < chars.count - 1 {
-                    if chars[i] == "\\", i + 1 < chars.count - 1 { s.append(chars[i + 1]); i += 2; continue }
-                    if chars[i] == "\"" { closed = true; i += 1; break }
-                    s.append(chars[i])
+                while i < u.count {
+                    if u[i] == UInt8(ascii: "\\"), i + 1 < u.count { bytes.append(u[i + 1]); i += 2; continue }
+                    if u[i] == UInt8(ascii: "\"") { closed = true; i += 1; break }
+                    bytes.append(u[i])
                     i += 1
                 }
                 if !closed { return nil }
-                tokens.append(.quoted(s))
-            case "<", ">", ",", ":", ";", "@", "[", "]", ".":
-                if c == "[" {
-                    var s = "["
-                    i += 1
-                    while i < chars.count - 1, chars[i] != "]" { s.append(chars[i]); i += 1 }
-                    if i >= chars.count - 1 { return nil }
-                    s.append("]")
-                    i += 1
-                    tokens.append(.atom(s))
-                } else {
-                    tokens.append(.special(c))
-                    i += 1
-                }
+                tokens.append(.quoted(String(decoding: bytes, as: UTF8.self)))
+            case UInt8(ascii: "["):
+                let start = i
+                while i < u.count, u[i] != UInt8(ascii: "]") { i += 1 }
+                if i >= u.count { return nil }
+                i += 1
+                tokens.append(.atom(String(decoding: u[start..<i], as: UTF8.self)))
+            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: ";"),
+                 UInt8(ascii: "@"), UInt8(ascii: "]"), UInt8(ascii: "."):
+                tokens.append(.special(Character(Unicode.Scalar(c))))
+                i += 1
+            case UInt8(ascii: ")"):
+                return nil
             default:
-                var s = ""
-                while i < chars.count - 1, !" \t\r\n()\"<>,:;@[].".contains(chars[i]) && chars[i] != "\r\n" {
-                    s.append(chars[i])
-                    i += 1
-                }
-                tokens.append(.atom(s))
+                let start = i
+                while i < u.count, !isSpecial(u[i]) { i += 1 }
+                tokens.append(.atom(String(decoding: u[start..<i], as: UTF8.self)))
             }
         }
         return tokens

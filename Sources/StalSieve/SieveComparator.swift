@@ -56,7 +56,9 @@ public enum SieveComparator: Hashable, Sendable {
 
     func contains(_ haystack: String, _ needle: String) -> Bool {
         if self == .octet || self == .asciiCasemap {
-            return Self.byteContains(Array(haystack.utf8), Array(needle.utf8), foldASCII: self == .asciiCasemap)
+            var h = haystack
+            var n = needle
+            return h.withUTF8 { hb in n.withUTF8 { nb in Self.byteContains(hb, nb, foldASCII: self == .asciiCasemap) } }
         }
         let h = fold(haystack), n = fold(needle)
         if n.isEmpty { return true }
@@ -70,27 +72,26 @@ public enum SieveComparator: Hashable, Sendable {
     }
 
     /// Substring search on UTF-8 bytes; ASCII case folding keeps multi-byte sequences intact.
-    static func byteContains(_ haystack: [UInt8], _ needle: [UInt8], foldASCII: Bool) -> Bool {
+    static func byteContains(_ h: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>, foldASCII: Bool) -> Bool {
         if needle.isEmpty { return true }
-        if needle.count > haystack.count { return false }
-        @inline(__always) func f(_ b: UInt8) -> UInt8 { foldASCII && b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+        if needle.count > h.count { return false }
+        let mask: UInt8 = foldASCII ? 0x20 : 0
+        @inline(__always) func f(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | mask : b }
         let n = needle.map(f)
-        return haystack.withUnsafeBufferPointer { h in
-            n.withUnsafeBufferPointer { n in
-                let first = n[0]
-                let last = h.count - n.count
-                var i = 0
-                while i <= last {
-                    if f(h[i]) == first {
-                        var j = 1
-                        while j < n.count, f(h[i + j]) == n[j] { j += 1 }
-                        if j == n.count { return true }
-                    }
-                    i += 1
-                }
-                return false
+        let first = n[0]
+        let firstOther = foldASCII && first &- 0x61 < 26 ? first & ~0x20 : first
+        let last = h.count - n.count
+        var i = 0
+        while i <= last {
+            let b = h[i]
+            if b == first || b == firstOther {
+                var j = 1
+                while j < n.count, f(h[i + j]) == n[j] { j += 1 }
+                if j == n.count { return true }
             }
+            i += 1
         }
+        return false
     }
 
     private enum WildcardToken { case literal(Unicode.Scalar), one, any }
