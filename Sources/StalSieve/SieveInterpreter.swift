@@ -631,7 +631,15 @@ public struct SieveInterpreter<Host: SieveHost> {
     private mutating func setVariable(_ call: SieveCall) throws {
         let name = try string(call.positional[0], call)
         let raw = try string(call.positional[1], call)
-        try assign(name, applyModifiers(call, raw), call)
+        var value = applyModifiers(call, raw)
+        if call.has("quotewildcard"), value.utf8.count > options.limits.maxVariableBytes {
+            // Cut before the limit without leaving half of a `\x` escape pair behind.
+            value = truncate(value, options.limits.maxVariableBytes)
+            var trailing = 0
+            for b in value.utf8.reversed() { if b == UInt8(ascii: "\\") { trailing += 1 } else { break } }
+            if trailing % 2 == 1 { value.removeLast() }
+        }
+        try assign(name, value, call)
     }
 
     private func applyModifiers(_ call: SieveCall, _ input: String) -> String {

@@ -109,8 +109,9 @@ public struct SieveResultExecutor: Sendable {
     /// there has looped back and is not sent again.
     private func redirect(_ r: SieveRedirect, message: any SieveMessage, envelope: SieveEnvelope) -> SieveOutgoingMessage? {
         let user = policy.userEmail ?? envelope.to
+        let own = Set([user, envelope.to].map { $0.lowercased() })
         if message.headerValues("x-sieve-redirected-from").contains(where: {
-            (SieveAddressParser.parsePath($0)?.all ?? $0).lowercased() == user.lowercased()
+            own.contains((SieveAddressParser.parsePath($0)?.all ?? $0).lowercased())
         }) {
             return nil
         }

@@ -74,8 +74,8 @@ final class SieveTestSession: SieveHost {
                 p.redirectEnvelopeFrom = .explicit(a)
             }
         }
-        p.vacationDefaultSubject = config["sieve_vacation_default_subject"]
-        p.vacationDefaultSubjectTemplate = config["sieve_vacation_default_subject_template"]
+        p.vacationDefaultSubject = config["sieve_vacation_default_subject"].flatMap { $0.isEmpty ? nil : $0 }
+        p.vacationDefaultSubjectTemplate = config["sieve_vacation_default_subject_template"].flatMap { $0.isEmpty ? nil : $0 }
         p.vacationSendFromRecipient = Self.bool(config["sieve_vacation_send_from_recipient"]) ?? false
         p.vacationToHeaderIgnoreEnvelope = Self.bool(config["sieve_vacation_to_header_ignore_envelope"]) ?? false
         p.vacationUseOriginalRecipient = Self.bool(config["sieve_vacation_use_original_recipient"]) ?? false
@@ -182,10 +182,10 @@ final class SieveTestSession: SieveHost {
         case "test_config_reload", "test_message_print", "test_result_print":
             return .done
         case "test_mailbox_create":
-            if mailboxes[str(0)] == nil { mailboxes[str(0)] = [] }
+            if mailboxes[Self.mailboxKey(str(0))] == nil { mailboxes[Self.mailboxKey(str(0))] = [] }
             return .done
         case "test_mailbox_delete":
-            mailboxes[str(0)] = nil
+            mailboxes[Self.mailboxKey(str(0))] = nil
             return .done
         case "test_imap_metadata_set":
             metadata["\(call.tags["mailbox"]?.string ?? ""):\(str(0))"] = str(1)
@@ -202,7 +202,7 @@ final class SieveTestSession: SieveHost {
         case "test_message":
             let index = call.positional.first??.number ?? 0
             if let folder = call.tags["folder"]?.string {
-                guard let box = mailboxes[folder], index < box.count else { return .test(false) }
+                guard let box = mailboxes[Self.mailboxKey(folder)], index < box.count else { return .test(false) }
                 let m = SieveMIMEMessage(box[index].text)
                 context.message = m
                 context.envelope = Self.envelope(for: m)
@@ -334,16 +334,17 @@ final class SieveTestSession: SieveHost {
                 ok = false
                 continue
             }
-            if mailboxes[store.mailbox] == nil {
+            let key = Self.mailboxKey(store.mailbox)
+            if mailboxes[key] == nil {
                 if store.create {
-                    mailboxes[store.mailbox] = []
+                    mailboxes[key] = []
                 } else {
                     errors.append("failed to store into mailbox '\(store.mailbox)': Mailbox doesn't exist: \(store.mailbox)")
                     ok = false
                     continue
                 }
             }
-            mailboxes[store.mailbox]!.append((store.message, Self.storedFlags(store)))
+            mailboxes[key]!.append((store.message, Self.storedFlags(store)))
         }
         for d in execution.duplicateRecords { duplicates.insert("\(d.handle)\u{0}\(d.id)") }
         return ok
@@ -360,7 +361,16 @@ final class SieveTestSession: SieveHost {
 
     // MARK: - SieveHost
 
-    func mailboxExists(_ name: String) -> Bool { mailboxes[name] != nil }
+    func mailboxExists(_ name: String) -> Bool { mailboxes[Self.mailboxKey(name)] != nil }
+
+    /// INBOX is case-insensitive, also as the first hierarchy level (RFC 3501 §5.1).
+    static func mailboxKey(_ name: String) -> String {
+        let upper = name.uppercased()
+        guard upper.hasPrefix("INBOX") else { return name }
+        let rest = name.dropFirst(5)
+        if rest.isEmpty || rest.first == "." || rest.first == "/" { return "INBOX" + rest }
+        return name
+    }
 
     func includeScript(name: String, location: SieveIncludeLocation) -> String? {
         let folder = location == .global ? "included-global" : "included"
