@@ -27,7 +27,7 @@ let package = Package(
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
         .testTarget(name: "StalMIMETests", dependencies: ["StalMIME"]),
-        .testTarget(name: "StalSieveTests", dependencies: ["StalSieve", "StalSieveTestSuite"]),
+        .testTarget(name: "StalSieveTests", dependencies: ["StalSieve", "StalSieveTestSuite"], exclude: ["RFCExamples"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -604,7 +604,7 @@ struct SieveValidator {
                 }
             }
         case "redirect":
-            if case .string(let t)? = call.positional[0], let c = t.constant,
+            if !call.has("list"), case .string(let t)? = call.positional[0], let c = t.constant,
                SieveAddressParser.parseSingle(c) == nil || !c.unicodeScalars.allSatisfy(\.isASCII) {
                 error(location, "specified redirect address '\(c)' is invalid")
             }

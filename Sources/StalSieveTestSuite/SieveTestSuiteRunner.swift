@@ -25,9 +25,7 @@ public final class SieveTestSuiteRunner {
     /// Blocks whose expectations are specific to Pigeonhole, with the reason they do not apply.
     public static let notApplicable: [String: String] = [
         "extensions/environment/basic.svtest::Name": "expects the implementation name \"Pigeonhole Sieve\"",
-        "extensions/environment/basic.svtest::Version": "expects Pigeonhole's version string",
         "execute/errors-cpu-limit.svtest::CPU limit": "depends on a CPU-time limit; Stal limits instructions instead",
-        "execute/errors-cpu-limit.svtest::CPU limit (include)": "depends on a CPU-time limit; Stal limits instructions instead",
     ]
 
     static let unsupportedExtensions: Set<String> = ["vnd.dovecot.debug"]
