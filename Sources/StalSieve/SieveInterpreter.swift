@@ -337,7 +337,9 @@ public struct SieveInterpreter<Host: SieveHost> {
     }
 
     private mutating func flagsArgument(_ call: SieveCall) throws -> [String]? {
-        guard frames.last!.capabilities.contains("imap4flags") else { return nil }
+        // Flags inherited from an earlier script of the same delivery apply even when this
+        // script does not use imap4flags itself.
+        guard frames.last!.capabilities.contains("imap4flags") || !internalFlags.isEmpty else { return nil }
         if let f = call.tag("flags") { return Self.normaliseFlags(try strings(f, call)) }
         return internalFlags
     }
@@ -1003,7 +1005,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         default:
             return parts.compactMap { part in
                 guard !part.isMultipart, let text = part.decodedText else { return nil }
-                return part.contentType == "text/html" ? SieveHTML.text(text) : text
+                return part.contentType == "text/html" || part.contentType == "application/xhtml+xml" ? SieveHTML.text(text) : text
             }
         }
     }

@@ -54,7 +54,14 @@ public struct SieveMIMEMessage: SieveMessage {
             let headers = fields(part)
             // A malformed Content-Type (e.g. "text/plain/stupid") makes the part opaque (RFC 2045 §5.2).
             let type = SieveMIMEParser.contentType(headers, defaultType: part.contentType.mimeType.lowercased()).0
-            let decoded = type.hasPrefix("text/") && !part.isMultipart ? message.decodedText(of: index).text : nil
+            // Text for `body :text`: text/* and XHTML leaves whose transfer encoding is known
+            // (an unknown encoding makes the part unreadable, RFC 2045 §6.4).
+            var decoded: String?
+            var knownEncoding = true
+            if case .other = part.transferEncoding { knownEncoding = false }
+            if knownEncoding, !part.isMultipart, type.hasPrefix("text/") || type == "application/xhtml+xml" {
+                decoded = message.decodedText(of: index).text
+            }
             converted.append(SieveBodyPart(headers: headers, contentType: type,
                                            contentTypeParameters: parameters, rawBody: String(decoding: bytes[part.bodyRange], as: UTF8.self),
                                            decodedText: decoded, multipartText: multipartText, childIndices: part.children,

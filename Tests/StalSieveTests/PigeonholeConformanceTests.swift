@@ -16,9 +16,7 @@ struct PigeonholeConformanceTests {
     /// Blocks known to fail, each with the reason (also listed in docs/sieve.md).
     static let expectedFailures: Set<String> = [
         "execute/errors.svtest: Fileinto bad UTF-8 in folder name",
-        "extensions/body/text.svtest: Nested Search",
         "extensions/imap4flags/errors.svtest: Invalid Syntax",
-        "extensions/imap4flags/multiscript.svtest: Internal Flags",
         "extensions/relational/errors.svtest: Syntax errors",
         "test-address.svtest.in: Invalid addresses",
     ]
