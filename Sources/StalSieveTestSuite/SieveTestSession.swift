@@ -16,7 +16,7 @@ final class SieveTestSession: SieveHost {
 
     private var errors: [String] = []
     private var compiled: SieveScript?
-    private var binaries: [String: SieveScript] = [:]
+    private var binaries: [String: [UInt8]] = [:]
     private var mailboxes: [String: [(text: String, flags: [String])]] = ["INBOX": []]
     private var outgoing: [SieveOutgoingMessage] = []
     private var duplicates: Set<String> = []
@@ -191,10 +191,10 @@ final class SieveTestSession: SieveHost {
             metadata["\(call.tags["mailbox"]?.string ?? ""):\(str(0))"] = str(1)
             return .done
         case "test_binary_save":
-            if let c = compiled { binaries[str(0)] = c }
+            if let c = compiled { binaries[str(0)] = SieveBinary.encode(c) }
             return .done
         case "test_binary_load":
-            compiled = binaries[str(0)]
+            compiled = binaries[str(0)].flatMap { try? SieveBinary.decode($0) }
             return .done
         case "test_result_reset":
             context.result = SieveResult()

@@ -1,3 +1,4 @@
+import Foundation
 import StalCore
 import StalSieve
 import Testing
@@ -176,5 +177,38 @@ struct SieveInterpreterTests {
         if allof (header :is "X-Filtered" "yes", not exists "Subject") { discard; }
         """
         #expect(try run(script).actions == [.discard])
+    }
+}
+
+@Suite("Compiled-script binary form")
+struct SieveBinaryTests {
+    @Test("encode then decode gives the same program for the RFC and Pigeonhole scripts")
+    func roundTrip() throws {
+        var texts = RFCExampleTests.files.compactMap { try? String(contentsOf: RFCExampleTests.directory.appendingPathComponent($0), encoding: .utf8) }
+        let examples = PigeonholeConformanceTests.pigeonholeDirectory + "/examples"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: examples)) ?? [] where name.hasSuffix(".sieve") {
+            texts.append(try String(contentsOfFile: examples + "/" + name, encoding: .utf8))
+        }
+        #expect(texts.count >= 34)
+        for text in texts {
+            let script = try SieveCompiler.compile(text)
+            let bytes = SieveBinary.encode(script)
+            let decoded = try SieveBinary.decode(bytes)
+            #expect(decoded.commands == script.commands)
+            #expect(decoded.capabilities == script.capabilities)
+            #expect(SieveBinary.encode(decoded) == bytes)
+        }
+    }
+
+    @Test("truncated or corrupted input is rejected, never trusted")
+    func corrupt() throws {
+        let bytes = SieveBinary.encode(try SieveCompiler.compile("require \"fileinto\"; if header :is \"a\" \"b\" { fileinto \"x\"; }"))
+        for cut in [0, 3, 5, bytes.count / 2, bytes.count - 1] {
+            #expect(throws: SieveBinary.DecodingError.self) { try SieveBinary.decode(Array(bytes[0..<cut])) }
+        }
+        var wrongVersion = bytes
+        wrongVersion[4] = 99
+        #expect(throws: SieveBinary.DecodingError.self) { try SieveBinary.decode(wrongVersion) }
+        #expect(throws: SieveBinary.DecodingError.self) { try SieveBinary.decode(bytes + [0]) }
     }
 }

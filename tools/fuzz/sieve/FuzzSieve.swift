@@ -1,8 +1,8 @@
 import StalCore
 import StalSieve
 
-// One fuzz input as a Sieve script: compile it (lexer, parser, validator) and, when it
-// compiles, run it against a small multipart message with tight limits. Built by
+// One fuzz input as compiled-script bytes (decoder must reject garbage) and as a Sieve
+// script: compile it (lexer, parser, validator), round-trip the binary form, and run it against a small multipart message with tight limits. Built by
 // tools/fuzz/run-sieve with -sanitize=fuzzer (STAL_FUZZ defined, libFuzzer supplies main);
 // a plain build is a replay driver that runs the files given as arguments.
 let fuzzMessage = SieveMIMEMessage("""
@@ -34,8 +34,12 @@ struct FuzzHost: SieveHost {
 }
 
 func exercise(_ bytes: [UInt8]) {
+    _ = try? SieveBinary.decode(bytes)
     let text = String(decoding: bytes, as: UTF8.self)
-    guard let script = try? SieveCompiler.compile(text) else { return }
+    guard let compiled = try? SieveCompiler.compile(text) else { return }
+    guard let script = try? SieveBinary.decode(SieveBinary.encode(compiled)), script.commands == compiled.commands else {
+        fatalError("binary round trip changed the program")
+    }
     var options = SieveRuntimeOptions(now: Timestamp(secondsSinceEpoch: 1_700_000_000))
     options.limits.maxInstructions = 10_000
     options.limits.maxVariableBytes = 1024
