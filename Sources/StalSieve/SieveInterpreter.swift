@@ -451,7 +451,7 @@ public struct SieveInterpreter<Host: SieveHost> {
             header += "\(field.name):\(field.rawValue)\r\n"
         }
         for name in ["from", "to", "date"] where !copied.contains(name) {
-            if let f = original.headerFields.first(where: { $0.name.lowercased() == name }) { header += "\(f.name):\(f.rawValue)\r\n" }
+            if let f = original.headerFields.first(where: { $0.key == name }) { header += "\(f.name):\(f.rawValue)\r\n" }
         }
         header += "Subject: \(SieveResultExecutor.encodeHeaderText(subject))\r\nMIME-Version: 1.0\r\n"
         header += "Content-Type: multipart/mixed; boundary=\"\(boundary)\"\r\n\r\n"
@@ -464,7 +464,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         let name = try string(call.positional[0], call).lowercased()
         if SieveEditHeader.protectedHeaders.contains(name) { return }
         let patterns = call.positional[1]?.templates
-        var indices = context.message.headerFields.indices.filter { context.message.headerFields[$0].name.lowercased() == name }
+        var indices = context.message.headerFields.indices.filter { context.message.headerFields[$0].key == name }
         if case .number(let n)? = call.tag("index") {
             let position = call.has("last") ? indices.count - n : n - 1
             indices = indices.indices.contains(position) ? [indices[position]] : []
@@ -714,7 +714,7 @@ public struct SieveInterpreter<Host: SieveHost> {
             let headers = headerSource(call, context)
             for name in try strings(call.positional[0], call) {
                 let lower = name.lowercased()
-                if !headers.contains(where: { $0.name.lowercased() == lower }) { return false }
+                if !headers.contains(where: { $0.key == lower }) { return false }
             }
             return true
         case "header":
@@ -722,7 +722,7 @@ public struct SieveInterpreter<Host: SieveHost> {
             var values: [String] = []
             for name in try strings(call.positional[0], call) {
                 let lower = name.lowercased()
-                var found = headers.filter { $0.name.lowercased() == lower }.map(\.value)
+                var found = headers.filter { $0.key == lower }.map(\.value)
                 found = try applyIndex(call, found)
                 if let option = call.group("mime-option") {
                     found = try found.flatMap { try mimeOption(option, of: $0, call) }
@@ -736,7 +736,7 @@ public struct SieveInterpreter<Host: SieveHost> {
             for name in try strings(call.positional[0], call) {
                 let lower = name.lowercased()
                 var addresses: [SieveAddress?] = []
-                for field in headers where field.name.lowercased() == lower {
+                for field in headers where field.key == lower {
                     let unfolded = SieveHeaderDecoding.unfold(field.rawValue)
                     if let list = SieveAddressParser.parseList(unfolded) {
                         addresses += list.map { Optional($0) }
@@ -780,7 +780,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         case "date":
             let headerName = try string(call.positional[0], call).lowercased()
             let part = try string(call.positional[1], call)
-            var fields = context.message.headerFields.filter { $0.name.lowercased() == headerName }.map(\.value)
+            var fields = context.message.headerFields.filter { $0.key == headerName }.map(\.value)
             fields = try applyIndex(call, fields)
             var values: [String] = []
             for raw in fields.prefix(call.has("index") ? 1 : max(fields.count, 1)) {

@@ -1,16 +1,20 @@
 /// One header field as it appears in the message: name as written, value after the colon
 /// (folding kept, line end removed).
 public struct SieveHeaderField: Hashable, Sendable {
-    public var name: String
-    public var rawValue: String
+    public let name: String
+    public let rawValue: String
+    /// Lower-cased name, for case-insensitive lookups without per-test allocation.
+    public let key: String
+    /// Unfolded value with surrounding whitespace removed and RFC 2047 words decoded; worked
+    /// out once when the message is read, since every header test reads it.
+    public let value: String
 
     public init(name: String, rawValue: String) {
         self.name = name
         self.rawValue = rawValue
+        key = name.lowercased()
+        value = SieveHeaderDecoding.decode(SieveHeaderDecoding.unfold(rawValue))
     }
-
-    /// Unfolded value with surrounding whitespace removed and RFC 2047 words decoded.
-    public var value: String { SieveHeaderDecoding.decode(SieveHeaderDecoding.unfold(rawValue)) }
 }
 
 /// One MIME entity in depth-first order (index 0 is the message itself).
@@ -53,12 +57,12 @@ public protocol SieveMessage: Sendable {
 extension SieveMessage {
     public func headerValues(_ name: String) -> [String] {
         let lower = name.lowercased()
-        return headerFields.filter { $0.name.lowercased() == lower }.map(\.value)
+        return headerFields.filter { $0.key == lower }.map(\.value)
     }
 
     public func rawHeaderValues(_ name: String) -> [String] {
         let lower = name.lowercased()
-        return headerFields.filter { $0.name.lowercased() == lower }.map(\.rawValue)
+        return headerFields.filter { $0.key == lower }.map(\.rawValue)
     }
 
     public var rawHeaderBlock: String {
@@ -69,7 +73,7 @@ extension SieveMessage {
 /// Content-Type reading shared by the message adapters.
 enum SieveMIMEParser {
     static func contentType(_ headers: [SieveHeaderField], defaultType: String) -> (String, [String: String]) {
-        guard let field = headers.last(where: { $0.name.lowercased() == "content-type" }) else { return (defaultType, [:]) }
+        guard let field = headers.last(where: { $0.key == "content-type" }) else { return (defaultType, [:]) }
         let value = SieveHeaderDecoding.unfold(field.rawValue)
         let pieces = SieveHeaderDecoding.splitParameters(value)
         guard let first = pieces.first else { return (defaultType, [:]) }
