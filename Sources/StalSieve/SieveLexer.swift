@@ -127,12 +127,12 @@ struct SieveLexer {
                 error("unexpected character ':' (tag without name)", at: start)
                 return nil
             }
-            return .tag(checkedIdentifier(start: start))
+            return .tag(checkedIdentifier(start: start, kind: "tag"))
         case 0x30...0x39:
             return lexNumber(start: start)
         default:
             if Self.isIdentifierStart(c) {
-                let name = checkedIdentifier(start: start)
+                let name = checkedIdentifier(start: start, kind: "identifier")
                 if name.lowercased() == "text", peek() == UInt8(ascii: ":") {
                     advance()
                     return lexMultiline(start: start)
@@ -151,10 +151,10 @@ struct SieveLexer {
         isIdentifierStart(c) || (c >= 0x30 && c <= 0x39) || " \t\r\n[](){};,\":#/".utf8.contains(c)
     }
 
-    private mutating func checkedIdentifier(start: SieveSourceLocation) -> String {
+    private mutating func checkedIdentifier(start: SieveSourceLocation, kind: String) -> String {
         let name = lexIdentifierText()
         if name.utf8.count > Self.maxIdentifierLength {
-            error("encountered impossibly long \(bytes[index - name.utf8.count - 1] == UInt8(ascii: ":") ? "tag" : "identifier") '\(name.prefix(32))...'", at: start)
+            error("encountered impossibly long \(kind) '\(name.prefix(32))...'", at: start)
         }
         return name
     }
