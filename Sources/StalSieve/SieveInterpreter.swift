@@ -1,4 +1,5 @@
 import StalCore
+import StalMIME
 
 /// Outcome of one run. On a runtime error the script's actions are dropped and the message is
 /// kept (RFC 5228 §2.10.6), so mail is never lost; `error` says why.
@@ -741,7 +742,7 @@ public struct SieveInterpreter<Host: SieveHost> {
                     if let list = SieveAddressParser.parseList(unfolded) {
                         addresses += list.map { Optional($0) }
                     } else {
-                        addresses.append(SieveAddress(localPart: SieveHeaderDecoding.decode(unfolded), domain: nil))
+                        addresses.append(SieveAddress(localPart: EncodedWords.decode(unfolded), domain: nil))
                     }
                 }
                 addresses = try applyIndex(call, addresses)
@@ -1005,7 +1006,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         default:
             return parts.compactMap { part in
                 guard !part.isMultipart, let text = part.decodedText else { return nil }
-                return part.contentType == "text/html" || part.contentType == "application/xhtml+xml" ? SieveHTML.text(text) : text
+                return part.contentType == "text/html" || part.contentType == "application/xhtml+xml" ? HTMLText.text(text) : text
             }
         }
     }
@@ -1099,30 +1100,6 @@ extension String {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// Crude HTML-to-text for body :text on text/html parts: tags dropped, common entities decoded.
-enum SieveHTML {
-    static func text(_ html: String) -> String {
-        var out = ""
-        var inTag = false
-        for c in html {
-            if c == "<" { inTag = true; continue }
-            if c == ">" { inTag = false; continue }
-            if !inTag { out.append(c) }
-        }
-        return out.replacingEntities()
-    }
-}
-
-extension String {
-    fileprivate func replacingEntities() -> String {
-        var s = self
-        for (e, r) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&nbsp;", " "), ("&amp;", "&")] {
-            s = s.split(separator: e, omittingEmptySubsequences: false).joined(separator: r)
-        }
-        return s
     }
 }
 

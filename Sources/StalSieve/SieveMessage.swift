@@ -1,3 +1,5 @@
+import StalMIME
+
 /// One header field as it appears in the message: name as written, value after the colon
 /// (folding kept, line end removed).
 public struct SieveHeaderField: Hashable, Sendable {
@@ -13,7 +15,7 @@ public struct SieveHeaderField: Hashable, Sendable {
         self.name = name
         self.rawValue = rawValue
         key = name.lowercased()
-        value = SieveHeaderDecoding.decode(SieveHeaderDecoding.unfold(rawValue))
+        value = HeaderValue.text(Array(rawValue.utf8))
     }
 }
 

@@ -1,4 +1,5 @@
 import StalCore
+import StalMIME
 
 /// Host policy for turning actions into deliveries and outgoing mail.
 public struct SieveDeliveryPolicy: Hashable, Sendable {
@@ -146,10 +147,10 @@ public struct SieveResultExecutor: Sendable {
         return SieveOutgoingMessage(envelopeFrom: "", envelopeTo: envelope.from, text: text)
     }
 
-    /// RFC 2047 B-encoding for header text that is not ASCII.
+    /// RFC 2047 encoding for header text that is not ASCII.
     static func encodeHeaderText(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { !$0.isASCII }) else { return text }
-        return "=?utf-8?b?\(SieveHeaderDecoding.base64Encode(Array(text.utf8)))?="
+        return EncodedWords.encode(text, nameLength: 9)
     }
 
     /// Longest reply subject before it is cut and an ellipsis added.
