@@ -361,7 +361,6 @@ struct SieveValidator {
         let what = "\(name) \(isTest ? "test" : "command")"
         var call = SieveCall(name: name, location: location, tags: [:], groups: [:], positional: [], tests: [], block: nil, isCustom: false)
         var positional: [SieveArgumentNode] = []
-        var ok = true
         var i = 0
         func value(_ node: SieveArgumentNode) -> SieveArgument? {
             switch node {
@@ -445,7 +444,7 @@ struct SieveValidator {
             }
             call.positional.append(normalise(v, p.kind))
         }
-        return ok ? call : nil
+        return call
     }
 
     static let maxMatchIndex = 32

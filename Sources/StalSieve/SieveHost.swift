@@ -120,8 +120,13 @@ public struct SieveNullHost: SieveHost {
 
 /// Named runtime limits (one place, with defaults).
 public struct SieveRuntimeLimits: Hashable, Sendable {
+    public enum VariableOverflow: Hashable, Sendable { case fail, truncate }
+
     public var maxInstructions = 100_000
     public var maxVariableBytes = 4096
+    /// What a value longer than `maxVariableBytes` does: stop the script (message kept), or be
+    /// cut at the limit (Pigeonhole's behaviour, which its tests expect).
+    public var variableOverflow: VariableOverflow = .fail
     public var maxVariables = 255
     public var maxRedirects = 4
     public var maxActions = 32

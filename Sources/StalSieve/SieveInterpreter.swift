@@ -570,6 +570,9 @@ public struct SieveInterpreter<Host: SieveHost> {
         guard SieveValidator.isValidVariableName(lower), !lower.contains(".") else {
             throw fail(.invalidArgument, call, "invalid variable name '\(name)'")
         }
+        if value.utf8.count > options.limits.maxVariableBytes, options.limits.variableOverflow == .fail {
+            throw fail(.variableTooLarge, call, "value of '\(name)' is \(value.utf8.count) bytes (max \(options.limits.maxVariableBytes))")
+        }
         let truncated = truncate(value, options.limits.maxVariableBytes)
         if isGlobal {
             globals[lower] = truncated
@@ -635,7 +638,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         let name = try string(call.positional[0], call)
         let raw = try string(call.positional[1], call)
         var value = applyModifiers(call, raw)
-        if call.has("quotewildcard"), value.utf8.count > options.limits.maxVariableBytes {
+        if call.has("quotewildcard"), value.utf8.count > options.limits.maxVariableBytes, options.limits.variableOverflow == .truncate {
             // Cut before the limit without leaving half of a `\x` escape pair behind.
             value = truncate(value, options.limits.maxVariableBytes)
             var trailing = 0

@@ -47,6 +47,7 @@ final class SieveTestSession: SieveHost {
 
     var runtimeOptions: SieveRuntimeOptions {
         var limits = SieveRuntimeLimits()
+        limits.variableOverflow = .truncate
         if let v = config["sieve_variables_max_variable_size"].flatMap(Self.size) { limits.maxVariableBytes = v }
         if let v = config["sieve_include_max_includes"].flatMap({ Int($0) }) { limits.maxIncludes = v }
         if let v = config["sieve_include_max_nesting_depth"].flatMap({ Int($0) }) { limits.maxIncludeDepth = v }

@@ -42,10 +42,21 @@ struct SieveLimitTests {
         #expect(outcome.actions == [.keep(flags: nil)])
     }
 
-    @Test("a huge variable is cut at the size limit")
+    @Test("a huge variable stops the script with an error and the message is kept")
     func hugeVariable() throws {
+        var script = "require [\"variables\", \"fileinto\"]; fileinto \"A\"; set \"v\" \"0123456789\";\n"
+        for _ in 0..<20 { script += "set \"v\" \"${v}${v}\";\n" }
+        let outcome = try run(script)
+        #expect(outcome.error?.kind == .variableTooLarge)
+        #expect(outcome.error?.description.contains("max 4096") == true)
+        #expect(outcome.actions == [.keep(flags: nil)])
+    }
+
+    @Test("with truncation configured, a huge variable is cut at the size limit")
+    func hugeVariableTruncated() throws {
         var options = SieveRuntimeOptions(now: testNow)
         options.limits.maxVariableBytes = 1000
+        options.limits.variableOverflow = .truncate
         var script = "require [\"variables\", \"fileinto\"]; set \"v\" \"0123456789\";\n"
         for _ in 0..<20 { script += "set \"v\" \"${v}${v}\";\n" }
         script += "set :length \"n\" \"${v}\"; fileinto \"${n}\";"
