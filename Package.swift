@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "StalErasure", dependencies: ["StalCore", "CISAL"]),
         .target(name: "StalIMAPCore", dependencies: ["StalCore", "StalMIME"]),
         .target(name: "StalSMTPCore", dependencies: ["StalCore"]),
+        .target(name: "StalSieve", dependencies: ["StalCore", "StalMIME"]),
 
         // L2 services
         .target(name: "StalBlobStore",
@@ -99,14 +100,34 @@ let package = Package(
 
         // Off to the side: deterministic simulation
         .target(name: "StalSimulator", dependencies: ["StalRaft", "StalDeterminism"]),
+        // Off to the side: the Pigeonhole Sieve test harness (reads files with Foundation)
+        .target(name: "StalSieveTestSuite", dependencies: ["StalSieve", "StalCore"]),
 
         // Tools
         .executableTarget(name: "stal-sim", dependencies: ["StalSimulator"], path: "tools/stal-sim"),
         .executableTarget(name: "stal-mime-inspect", dependencies: ["StalMIME"], path: "tools/mime-inspect"),
         .executableTarget(name: "fuzz-mime", dependencies: ["StalMIME"], path: "tools/fuzz/mime"),
+        .executableTarget(name: "fuzz-imap", dependencies: ["StalCore", "StalIMAPCore"], path: "tools/fuzz/imap"),
+        .executableTarget(name: "fuzz-smtp", dependencies: ["StalSMTPCore", "StalCore"], path: "tools/fuzz/smtp"),
+        .executableTarget(name: "fuzz-sieve", dependencies: ["StalSieve", "StalCore"], path: "tools/fuzz/sieve"),
+        .executableTarget(name: "stal-sievetest", dependencies: ["StalSieveTestSuite"]),
         .executableTarget(name: "bench-mime", dependencies: ["StalMIME"], path: "tools/bench/mime/swift"),
 
         // Benchmarks
+        .executableTarget(name: "bench-mime", dependencies: ["StalMIME"], path: "tools/bench/mime/swift"),
+        .executableTarget(name: "bench-raft-core", dependencies: ["StalSimulator", "StalRaft"], path: "tools/bench/raft-core"),
+        .executableTarget(name: "bench-sieve", dependencies: ["StalSieve", "StalCore"], path: "tools/bench/sieve"),
+        .executableTarget(name: "bench-smtp",
+                          dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalMailStore", "StalDirectory",
+                                         "StalSMTP", .product(name: "NIOCore", package: "swift-nio"),
+                                         .product(name: "NIOPosix", package: "swift-nio")],
+                          path: "tools/bench/smtp"),
+        .executableTarget(name: "bench-imap",
+                          dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore",
+                                         "StalDirectory", "StalIMAP",
+                                         .product(name: "NIOCore", package: "swift-nio"),
+                                         .product(name: "NIOPosix", package: "swift-nio")],
+                          path: "tools/bench/imap"),
         .executableTarget(name: "bench-erasure", dependencies: ["StalErasure", "StalBlobStore", "StalDeterminism", "CISAL"],
                           path: "tools/bench/bench-erasure"),
         .executableTarget(name: "bench-store",
@@ -122,6 +143,9 @@ let package = Package(
         .testTarget(name: "StalDirectoryTests",
                     dependencies: ["StalDirectory", "StalMailStore", "StalShardLog", "StalStorage", "StalDeterminism"]),
         .testTarget(name: "StalMIMETests", dependencies: ["StalMIME"]),
+        .testTarget(name: "StalRaftTests", dependencies: ["StalRaft", "StalDeterminism"]),
+        .testTarget(name: "StalSimulatorTests", dependencies: ["StalSimulator", "StalRaft", "StalDeterminism"]),
+        .testTarget(name: "StalSieveTests", dependencies: ["StalSieve", "StalSieveTestSuite"], exclude: ["RFCExamples"]),
         .testTarget(name: "StalErasureTests", dependencies: ["StalErasure", "StalDeterminism"]),
         .testTarget(name: "StalBlobStoreTests",
                     dependencies: ["StalBlobStore", "StalErasure", "StalDeterminism",
@@ -136,7 +160,7 @@ let package = Package(
         ]),
         .testTarget(name: "StalIMAPCoreTests", dependencies: ["StalIMAPCore"]),
         .testTarget(name: "StalIMAPTests", dependencies: [
-            "StalIMAP", "StalIMAPCore", "StalMailStore", "StalDirectory", "StalShardLog", "StalStorage", "StalDeterminism",
+            "StalIMAP", "StalIMAPCore", "StalMIME", "StalMailStore", "StalDirectory", "StalShardLog", "StalStorage", "StalDeterminism",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
