@@ -113,8 +113,12 @@ let package = Package(
         .executableTarget(name: "stal-sievetest", dependencies: ["StalSieveTestSuite"]),
         .executableTarget(name: "bench-mime", dependencies: ["StalMIME"], path: "tools/bench/mime/swift"),
 
+        // Killed with SIGKILL by StalMailStoreTests to prove acknowledged appends survive.
+        .executableTarget(name: "store-crash-writer",
+                          dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalMailStore"],
+                          path: "tools/crash/store-writer"),
+
         // Benchmarks
-        .executableTarget(name: "bench-mime", dependencies: ["StalMIME"], path: "tools/bench/mime/swift"),
         .executableTarget(name: "bench-raft-core", dependencies: ["StalSimulator", "StalRaft"], path: "tools/bench/raft-core"),
         .executableTarget(name: "bench-sieve", dependencies: ["StalSieve", "StalCore"], path: "tools/bench/sieve"),
         .executableTarget(name: "bench-smtp",
