@@ -17,7 +17,7 @@ let package = Package(
         // Off to the side: deterministic simulation
         .target(name: "StalSimulator", dependencies: ["StalRaft", "StalDeterminism"]),
         .executableTarget(name: "stal-sim", dependencies: ["StalSimulator"], path: "tools/stal-sim"),
-        .executableTarget(name: "bench-raft-core", dependencies: ["StalSimulator", "StalRaft"], path: "tools/bench/raft-core"),
+        .executableTarget(name: "bench-raft-core", dependencies: ["StalRaft", "StalDeterminism"], path: "tools/bench/raft-core"),
 
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
