@@ -21,7 +21,7 @@ let package = Package(
 
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
-        .testTarget(name: "StalRaftTests", dependencies: ["StalRaft", "StalDeterminism"]),
+        .testTarget(name: "StalRaftTests", dependencies: ["StalRaft", "StalDeterminism"], exclude: ["Scenarios"]),
         .testTarget(name: "StalSimulatorTests", dependencies: ["StalSimulator", "StalRaft", "StalDeterminism"]),
     ],
     swiftLanguageModes: [.v6]
