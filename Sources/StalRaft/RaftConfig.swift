@@ -39,6 +39,9 @@ public struct RaftConfig: Hashable, Sendable {
     public var checkQuorum: Bool = true
     /// Leases are shortened by this many ticks to absorb clock drift (docs/raft.md).
     public var leaseSafetyMarginTicks: Int = 2
+    /// Proposals larger than this are refused before they reach the log: entries carry
+    /// commands, not message bodies (blobs are stored before the command is proposed).
+    public var maxEntryBytes: Int = 1 << 20
     public var maxEntriesPerAppend: Int = 64
     public var maxBytesPerAppend: Int = 1 << 20
     /// Append messages in flight to one follower in replicate state.
@@ -60,7 +63,7 @@ public struct RaftConfig: Hashable, Sendable {
         guard leaseSafetyMarginTicks >= 0, leaseSafetyMarginTicks < electionTicks else {
             throw StalError(.invalidArgument, "raft: leaseSafetyMarginTicks must be in [0, electionTicks)")
         }
-        guard maxEntriesPerAppend > 0, maxBytesPerAppend > 0, maxInflightAppends > 0,
+        guard maxEntryBytes > 0, maxEntriesPerAppend > 0, maxBytesPerAppend > 0, maxInflightAppends > 0,
               maxUncommittedEntries > 0, maxPendingReads > 0 else {
             throw StalError(.invalidArgument, "raft: limits must be positive")
         }

@@ -133,6 +133,18 @@ extension RaftStateMachine {
     // MARK: - Follower side of replication
 
     mutating func handleAppend(_ m: RaftMessage) {
+        // Entries must continue the log at m.index + 1, with terms that never decrease and
+        // never exceed the sender's term; anything else is refused before it is looked at.
+        var expectedIndex = m.index + 1
+        var previousTerm = m.logTerm
+        for e in m.entries {
+            guard e.index == expectedIndex, e.term >= previousTerm, e.term <= m.term else {
+                integrityFault = "malformed append from \(m.from): entry \(e.index)/t\(e.term) after \(expectedIndex - 1)/t\(previousTerm)"
+                return
+            }
+            expectedIndex += 1
+            previousTerm = e.term
+        }
         if m.index < log.committed {
             send(RaftMessage(kind: .appendResponse, from: id, to: m.from, index: log.committed))
             return

@@ -102,6 +102,7 @@ public struct RaftStateMachine: Sendable {
 
     public mutating func propose(_ data: [UInt8]) -> Result<LogPosition, RaftRefusal> {
         if let refusal = proposalRefusal() { return .failure(refusal) }
+        guard data.count <= config.maxEntryBytes else { return .failure(.entryTooLarge) }
         appendAsLeader([LogEntry(index: 0, term: 0, kind: .normal, data: data)])
         broadcastAppend()
         return .success(LogPosition(index: log.lastIndex, term: term))

@@ -163,6 +163,7 @@ public enum RaftRefusal: Error, Hashable, Sendable {
     case noCommittedEntryInCurrentTerm
     case invalidMembershipChange(String)
     case uncommittedLogFull
+    case entryTooLarge
     case tooManyPendingReads
     case notAMember
     case invalidRequest(String)

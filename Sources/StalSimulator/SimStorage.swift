@@ -24,12 +24,8 @@ public struct SimStorage: Sendable {
 
     public init(_ initial: RaftPersistentState) {
         durable = initial
-        var r = Ready()
-        r.entries = initial.entries
-        r.hardState = initial.hardState
-        if initial.snapshot.metadata.index > 0 { r.snapshot = initial.snapshot }
-        apply(RaftWriteBatch.mutations(group: Self.group, ready: r))
-        if r.snapshot != nil { bytes[Self.imageKey] = initial.snapshot.data }
+        apply(RaftWriteBatch.initial(group: Self.group, state: initial))
+        if initial.snapshot.metadata.index > 0 { bytes[Self.imageKey] = initial.snapshot.data }
     }
 
     public mutating func write(_ w: Write) {

@@ -156,6 +156,15 @@ import Testing
         #expect(refusals == 5)
     }
 
+    @Test func oversizedProposalsAreRefusedBeforeTheLog() {
+        var c = TestCluster(voters: [1]) { $0.maxEntryBytes = 8 }
+        c.elect(1)
+        let last = c.node(1).lastIndex
+        #expect(c.nodes[1]!.propose(Array(repeating: 0, count: 9)) == .failure(.entryTooLarge))
+        #expect(c.node(1).lastIndex == last)
+        #expect(throws: Never.self) { try c.nodes[1]!.propose(Array(repeating: 0, count: 8)).get() }
+    }
+
     @Test func testingFaultsAreRejectedOutsideTests() {
         var config = RaftConfig(id: 1)
         config.testingFaults = [.grantMultipleVotesPerTerm]

@@ -80,10 +80,7 @@ struct OrderedStore {
         var c = TestCluster(voters: [1, 2, 3]) { $0.maxEntriesPerAppend = 2 }
         var store = OrderedStore()
         var expected: [RaftPersistentState] = [RaftPersistentState.bootstrap(voters: [1, 2, 3])]
-        var boot = Ready()
-        boot.entries = expected[0].entries
-        boot.hardState = expected[0].hardState
-        OrderedStore.apply(RaftWriteBatch.mutations(group: 1, ready: boot), to: &store.synced)
+        OrderedStore.apply(RaftWriteBatch.initial(group: 1, state: expected[0]), to: &store.synced)
 
         c.manuallyDriven = [2]
         for round in 0..<30 {

@@ -38,6 +38,15 @@ public enum RaftWriteBatch {
         return out
     }
 
+    /// Writes a group's starting state (bootstrap or joining) before its replica first runs.
+    public static func initial(group: UInt64, state: RaftPersistentState) -> [KVMutation] {
+        var r = Ready()
+        r.entries = state.entries
+        r.hardState = state.hardState
+        if state.snapshot.metadata.index > 0 { r.snapshot = state.snapshot }
+        return mutations(group: group, ready: r)
+    }
+
     /// Records a local compaction: the snapshot metadata, then the entries it covers go.
     public static func compaction(group: UInt64, snapshot: Snapshot) -> [KVMutation] {
         let start = RaftStorageFormat.entryKey(group: group, index: 0)
