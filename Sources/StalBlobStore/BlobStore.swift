@@ -89,19 +89,50 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         return id
     }
 
+    /// Stores bytes under an id the caller chose, as they are: no hashing, no compression.
+    /// For callers that identify and compress blobs themselves (the mail store hashes the
+    /// message and inlines small zstd frames in its log); integrity is then the shard and
+    /// manifest checksums. A blob already stored under `id` is left as it is.
+    public func write(_ stored: [UInt8], as id: BlobID) throws(StalError) {
+        guard stored.count <= configuration.blobBytesMax else {
+            throw StalError(.limitExceeded, "blob of \(stored.count) bytes exceeds \(configuration.blobBytesMax)")
+        }
+        try withBlobLock(id) { () throws(StalError) in
+            let now = clock.now()
+            guard try catalog.manifest(id) == nil else { return }
+            let manifest = try stageShards(id: id, bytes: stored, compressing: false, addressing: .caller, at: now)
+            try commit(manifest, at: now)
+        }
+    }
+
+    /// Deletes a blob now, whatever its reference count: for callers that count references
+    /// themselves. The manifest goes first, so a crash leaves only orphaned shards, which
+    /// garbage collection removes. A missing blob is not an error.
+    public func remove(_ id: BlobID) throws(StalError) {
+        try withBlobLock(id) { () throws(StalError) in
+            guard let manifest = try catalog.manifest(id) else { return }
+            try catalog.remove(id)
+            if case .erasureCoded(_, let shards) = manifest.body {
+                for (index, location) in shards.enumerated() { try devices[location]?.remove(blob: id, shard: index) }
+            }
+        }
+    }
+
     /// Compresses, encodes and durably writes the shards of a new blob; returns the manifest
     /// that would make it visible. Until `commit` the shards are orphans.
-    func stageShards(id: BlobID, bytes: [UInt8], at now: Timestamp) throws(StalError) -> BlobManifest {
+    func stageShards(id: BlobID, bytes: [UInt8], compressing: Bool = true, addressing: BlobManifest.Addressing = .content,
+                     at now: Timestamp) throws(StalError) -> BlobManifest {
         var stored = bytes
         var compression = BlobManifest.Compression.none
-        if bytes.count >= configuration.compressionBytesMin,
+        if compressing, bytes.count >= configuration.compressionBytesMin,
            let compressed = BlobCompression.compress(bytes, level: configuration.zstdLevel,
                                                      minimumSavingPercent: configuration.compressionSavingPercentMin) {
             stored = compressed
             compression = .zstd
         }
         if stored.count <= configuration.inlineBytesMax {
-            return BlobManifest(blobID: id, length: bytes.count, compression: compression, createdAt: now, body: .inline(stored))
+            return BlobManifest(blobID: id, length: bytes.count, compression: compression, addressing: addressing,
+                                createdAt: now, body: .inline(stored))
         }
         let layout = try StripeLayout(scheme: configuration.scheme, stripeBytes: stripeBytes, contentLength: stored.count)
         // Locations that are down take no new shards while enough others remain to keep the
@@ -115,8 +146,8 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         guard outcome.durable >= configuration.effectiveWriteQuorum else {
             throw StalError(.unavailable, "blob \(id.hex): \(outcome.durable) of \(placement.count) shards durable, quorum \(configuration.effectiveWriteQuorum): \(outcome.errors.map(\.description).joined(separator: "; "))")
         }
-        return BlobManifest(blobID: id, length: bytes.count, compression: compression, createdAt: now,
-                            body: .erasureCoded(layout: layout, shards: placement))
+        return BlobManifest(blobID: id, length: bytes.count, compression: compression, addressing: addressing,
+                            createdAt: now, body: .erasureCoded(layout: layout, shards: placement))
     }
 
     /// Makes a staged blob visible: the manifest write is the commit point. No reference
@@ -157,11 +188,11 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
 
     // MARK: get
 
-    /// The whole blob, verified against its id.
+    /// The whole blob; a content-addressed one is verified against its id.
     public func get(_ id: BlobID) throws(StalError) -> [UInt8] {
         let manifest = try requireManifest(id)
         let bytes = try content(of: manifest, range: 0..<manifest.length)
-        guard Array(SHA256.hash(data: bytes)) == id.digest else {
+        guard manifest.addressing == .caller || Array(SHA256.hash(data: bytes)) == id.digest else {
             throw StalError(.corrupted, "blob \(id.hex): content does not match its id")
         }
         return bytes

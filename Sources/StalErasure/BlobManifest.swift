@@ -9,6 +9,15 @@ public struct BlobManifest: Hashable, Sendable {
         case zstd = 1
     }
 
+    /// What the id promises about the bytes.
+    public enum Addressing: UInt8, Hashable, Sendable {
+        /// The id is the SHA-256 of the original bytes; full reads check it.
+        case content = 0
+        /// The caller chose the id (say, the digest of bytes it transformed itself); the
+        /// store vouches for integrity through its checksums only.
+        case caller = 1
+    }
+
     public enum Body: Hashable, Sendable {
         /// Small blobs: the stored bytes travel in the manifest itself.
         case inline([UInt8])
@@ -25,13 +34,16 @@ public struct BlobManifest: Hashable, Sendable {
     /// Length of the blob as given to put (before compression).
     public var length: Int
     public var compression: Compression
+    public var addressing: Addressing
     public var createdAt: Timestamp
     public var body: Body
 
-    public init(blobID: BlobID, length: Int, compression: Compression, createdAt: Timestamp, body: Body) {
+    public init(blobID: BlobID, length: Int, compression: Compression, addressing: Addressing = .content,
+                createdAt: Timestamp, body: Body) {
         self.blobID = blobID
         self.length = length
         self.compression = compression
+        self.addressing = addressing
         self.createdAt = createdAt
         self.body = body
     }
@@ -51,6 +63,7 @@ public struct BlobManifest: Hashable, Sendable {
         w.raw(blobID.digest)
         w.u64(UInt64(length))
         w.u8(compression.rawValue)
+        w.u8(addressing.rawValue)
         w.i64(createdAt.millisecondsSinceEpoch)
         switch body {
         case .inline(let bytes):
@@ -89,6 +102,10 @@ public struct BlobManifest: Hashable, Sendable {
             throw StalError(.corrupted, "blob manifest: unknown compression")
         }
         self.compression = compression
+        guard let addressing = Addressing(rawValue: try r.u8()) else {
+            throw StalError(.corrupted, "blob manifest: unknown addressing")
+        }
+        self.addressing = addressing
         createdAt = Timestamp(millisecondsSinceEpoch: try r.i64())
         switch try r.u8() {
         case 0:

@@ -171,3 +171,32 @@ import Testing
         #expect(throws: StalError.self) { try streamed(store, id) }
     }
 }
+
+/// The lower-level calls a caller that hashes, compresses and counts references itself uses
+/// (the mail store inlines small zstd frames in its log and keeps counts in its own state).
+@Suite struct CallerAddressedBlobTests {
+    let devices = (0..<6).map { MemoryShardDevice(id: StorageLocationID("c\($0)"), failureDomain: "d\($0)") }
+
+    @Test func writeAsStoresBytesUnchangedAndRemoveDeletesAtOnce() throws {
+        var configuration = BlobStoreConfiguration(catalogPath: "", locations: [], scheme: try ErasureScheme(dataShards: 4, parityShards: 2))
+        configuration.inlineBytesMax = 1024
+        let store = try BlobStore(configuration: configuration, catalog: MemoryBlobCatalog(), devices: devices, clock: ManualClock())
+        let frame = Array(repeating: UInt8(ascii: "z"), count: 200_000)
+        let id = BlobID(digest: Array(repeating: 7, count: 32))!
+        try store.write(frame, as: id)
+        store.drain()
+        let manifest = try #require(try store.manifest(id))
+        #expect(manifest.addressing == .caller && manifest.compression == .none && manifest.storedLength == frame.count)
+        #expect(try store.get(id) == frame)
+        #expect(try store.get(id, range: 10..<20) == Array(frame[10..<20]))
+        var streamed: [UInt8] = []
+        try store.read(id) { (chunk: ArraySlice<UInt8>) throws(StalError) in streamed += chunk }
+        #expect(streamed == frame)
+        try store.write(Array("different".utf8), as: id)
+        #expect(try store.get(id) == frame)
+        try store.remove(id)
+        #expect(try store.manifest(id) == nil)
+        #expect(devices.allSatisfy { $0.inventory().isEmpty })
+        try store.remove(id)
+    }
+}

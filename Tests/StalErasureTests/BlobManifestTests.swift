@@ -14,6 +14,10 @@ import Testing
         let coded = BlobManifest(blobID: id, length: 9_000_000, compression: .zstd, createdAt: at,
                                  body: .erasureCoded(layout: layout, shards: (0..<6).map { StorageLocationID("node\($0)/disk") }))
         #expect(try BlobManifest(decoding: coded.encode()) == coded)
+        var chosen = coded
+        chosen.addressing = .caller
+        #expect(try BlobManifest(decoding: chosen.encode()) == chosen)
+        #expect(chosen.encode() != coded.encode())
         #expect(coded.storedLength == 3_000_000)
     }
 
