@@ -247,9 +247,12 @@ struct SieveValidator {
         }
         call.isCustom = isCustom
         callCount += 1
+        let testsOK = ok
         ok = structureOK
         var ihaveCapabilities: [String]?
-        if ok {
+        // Tests are checked whenever their own structure is right, even if the block is wrong,
+        // so `if setflag;` reports both problems.
+        if testsOK {
             var tests: [SieveCall] = []
             for t in node.tests {
                 if let c = validateTest(t) {

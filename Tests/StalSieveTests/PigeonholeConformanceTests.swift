@@ -17,7 +17,6 @@ struct PigeonholeConformanceTests {
     static let expectedFailures: Set<String> = [
         "execute/errors.svtest: Fileinto bad UTF-8 in folder name",
         "extensions/imap4flags/errors.svtest: Invalid Syntax",
-        "extensions/relational/errors.svtest: Syntax errors",
         "test-address.svtest.in: Invalid addresses",
     ]
 
