@@ -103,6 +103,15 @@ public struct SieveInterpreter<Host: SieveHost> {
         .failure(SieveRuntimeError(kind, at: call.location, text))
     }
 
+    /// Actions that make the host send a message (redirect copies, replies, notifications,
+    /// rejection notices), bounded by `maxOutgoingMessages`.
+    private static func sendsMail(_ action: SieveAction) -> Bool {
+        switch action {
+        case .redirect, .vacation, .notify, .reject: return true
+        default: return false
+        }
+    }
+
     /// The mailbox a storing action targets ("INBOX" for keep), for duplicate elimination.
     private static func storeTarget(_ action: SieveAction) -> String? {
         switch action {
@@ -141,6 +150,10 @@ public struct SieveInterpreter<Host: SieveHost> {
         let counted = context.result.actions.filter { if case .trackDuplicate = $0 { return false } else { return true } }.count
         if counted >= options.limits.maxActions {
             throw fail(.tooManyActions, call, "total number of actions exceeds policy limit (\(options.limits.maxActions))")
+        }
+        if Self.sendsMail(action),
+           context.result.actions.filter(Self.sendsMail).count >= options.limits.maxOutgoingMessages {
+            throw fail(.tooManyOutgoingMessages, call, "number of outgoing messages exceeds policy limit (\(options.limits.maxOutgoingMessages))")
         }
         context.result.actions.append(action)
     }

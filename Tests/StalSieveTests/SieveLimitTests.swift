@@ -74,6 +74,17 @@ struct SieveLimitTests {
         #expect(outcome.actions == [.keep(flags: nil)])
     }
 
+    @Test("outgoing messages are bounded separately from redirects")
+    func outgoingMessages() throws {
+        var options = SieveRuntimeOptions(now: testNow)
+        options.limits.maxOutgoingMessages = 3
+        var script = "require \"enotify\";\n"
+        for i in 0..<5 { script += "notify :message \"n\(i)\" \"mailto:ops\(i)@example.org\";\n" }
+        let outcome = try run(script, options: options)
+        #expect(outcome.error?.kind == .tooManyOutgoingMessages)
+        #expect(outcome.actions == [.keep(flags: nil)])
+    }
+
     @Test("trusted profile allows more than untrusted")
     func profiles() {
         #expect(SieveRuntimeOptions.trusted(now: testNow).limits.maxRedirects > SieveRuntimeOptions.untrusted(now: testNow).limits.maxRedirects)
