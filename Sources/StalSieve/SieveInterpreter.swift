@@ -429,13 +429,21 @@ public struct SieveInterpreter<Host: SieveHost> {
                                           message: try call.tag("message").map { try string($0, call) }, fcc: fcc)), call, &context)
     }
 
-    /// RFC 5703 §5 at message level: the body becomes the replacement (a text part, or a MIME
-    /// entity with :mime); :subject and :from replace those fields.
+    /// RFC 5703 §5: inside foreverypart the current part becomes the replacement; at message
+    /// level the body does (a text part, or a MIME entity with :mime) and :subject / :from
+    /// replace those fields.
     private mutating func replace(_ call: SieveCall, _ context: inout SieveExecutionContext) throws {
-        if currentPart != nil {
-            throw fail(.invalidArgument, call, "replace inside foreverypart is not supported; only the whole message can be replaced")
-        }
         let replacement = try string(call.positional[0], call)
+        if let part = currentPart {
+            let entity = call.has("mime") ? replacement
+                : "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + replacement
+            let current = (context.message as? SieveMIMEMessage) ?? SieveMIMEMessage(context.message.serialized)
+            guard let replaced = current.replacingPart(part, with: entity) else {
+                throw fail(.invalidArgument, call, "cannot replace MIME part \(part)")
+            }
+            context.message = replaced
+            return
+        }
         let subject = try call.tag("subject").map { try string($0, call) }
         let from = try call.tag("from").map { try string($0, call) }
         var header = ""

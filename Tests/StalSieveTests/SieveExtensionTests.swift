@@ -119,6 +119,22 @@ struct SieveExtensionTests {
         #expect(enclosed.context.message.headerValues("subject") == ["Warning"])
     }
 
+    @Test("replace inside foreverypart swaps one part and keeps the others")
+    func replacePart() throws {
+        let script = """
+        require ["foreverypart", "mime", "replace", "body"];
+        foreverypart {
+            if header :mime :subtype "Content-Type" "pdf" { replace "attachment removed"; }
+        }
+        if allof (body :text :contains "attachment removed", body :text :contains "See attached") { discard; }
+        """
+        let outcome = try run(script, message: multipartMessage)
+        #expect(outcome.error == nil)
+        #expect(outcome.actions == [.discard])
+        #expect(!outcome.context.message.parts.contains { $0.contentType == "application/pdf" })
+        #expect(outcome.context.message.headerValues("subject") == ["Report"])
+    }
+
     @Test("mailbox, servermetadata and environment answers come from the host")
     func hostAnswers() throws {
         let script = """
