@@ -512,7 +512,9 @@ struct SieveValidator {
         if call.group("match-type") == "regex", let keys = call.positional.last ?? nil {
             for t in keys.templates {
                 if let c = t.constant, SieveRegex(c, caseInsensitive: false) == nil {
-                    error(location, "invalid regular expression '\(c)' for regex match")
+                    error(location, SieveRegex.hasNestedQuantifier(c)
+                        ? "regular expression '\(c)' nests quantifiers (exponential matching time); not allowed"
+                        : "invalid regular expression '\(c)' for regex match")
                 }
             }
         }

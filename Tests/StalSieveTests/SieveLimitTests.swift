@@ -85,6 +85,15 @@ struct SieveLimitTests {
         #expect(outcome.actions == [.keep(flags: nil)])
     }
 
+    @Test("regexes with nested quantifiers are refused at compile time and at run time")
+    func catastrophicRegex() throws {
+        #expect(throws: SieveCompileError.self) { try SieveCompiler.compile("require \"regex\"; if header :regex \"subject\" \"^(a+)+$\" { stop; }") }
+        #expect(throws: Never.self) { try SieveCompiler.compile("require \"regex\"; if header :regex \"subject\" \"^(ab)+[0-9]*$\" { stop; }") }
+        let outcome = try run("require [\"regex\", \"variables\"]; set \"p\" \"(x*)*y\"; discard; if header :regex \"subject\" \"${p}\" { stop; }")
+        #expect(outcome.error?.kind == .invalidArgument)
+        #expect(outcome.actions == [.keep(flags: nil)])
+    }
+
     @Test("trusted profile allows more than untrusted")
     func profiles() {
         #expect(SieveRuntimeOptions.trusted(now: testNow).limits.maxRedirects > SieveRuntimeOptions.untrusted(now: testNow).limits.maxRedirects)
