@@ -85,6 +85,18 @@ struct SieveLimitTests {
         #expect(outcome.actions == [.keep(flags: nil)])
     }
 
+    @Test("matching large text is charged to the instruction budget")
+    func matchingCost() throws {
+        var options = SieveRuntimeOptions(now: testNow)
+        options.limits.maxInstructions = 500
+        let big = sampleMessage + String(repeating: "lorem ipsum dolor sit amet\r\n", count: 40_000)
+        let script = "require \"body\"; discard; if body :raw :contains [\"x1\", \"x2\"] { stop; }"
+        let outcome = try run(script, message: big, options: options)
+        #expect(outcome.error?.kind == .instructionBudgetExceeded)
+        #expect(outcome.actions == [.keep(flags: nil)])
+        #expect(try run(script, message: big).error == nil)
+    }
+
     @Test("regexes with nested quantifiers are refused at compile time and at run time")
     func catastrophicRegex() throws {
         #expect(throws: SieveCompileError.self) { try SieveCompiler.compile("require \"regex\"; if header :regex \"subject\" \"^(a+)+$\" { stop; }") }
