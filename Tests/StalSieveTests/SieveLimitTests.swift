@@ -88,7 +88,7 @@ struct SieveLimitTests {
     @Test("matching large text is charged to the instruction budget")
     func matchingCost() throws {
         var options = SieveRuntimeOptions(now: testNow)
-        options.limits.maxInstructions = 500
+        options.limits.maxInstructions = 100
         let big = sampleMessage + String(repeating: "lorem ipsum dolor sit amet\r\n", count: 40_000)
         let script = "require \"body\"; discard; if body :raw :contains [\"x1\", \"x2\"] { stop; }"
         let outcome = try run(script, message: big, options: options)
