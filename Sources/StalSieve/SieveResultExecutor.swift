@@ -39,23 +39,26 @@ public struct SieveOutgoingMessage: Hashable, Sendable {
     public var text: String
 }
 
+/// A vacation response that was sent: the host remembers (handle, sender) for the period.
+public struct SieveVacationRecord: Hashable, Sendable {
+    public var handle: String
+    public var sender: String
+    public var seconds: Int
+}
+
+/// A duplicate-tracking request: the host remembers `id` under `handle` for the period.
+public struct SieveDuplicateRecord: Hashable, Sendable {
+    public var handle: String
+    public var id: String
+    public var seconds: Int
+}
+
 public struct SieveExecution: Hashable, Sendable {
     public var stores: [SieveStore] = []
     public var outgoing: [SieveOutgoingMessage] = []
-    /// Vacation responses to remember: (handle, sender) for the response period.
-    public var vacationRecords: [(handle: String, sender: String, seconds: Int)] = []
-    public var duplicateRecords: [(handle: String, id: String, seconds: Int)] = []
+    public var vacationRecords: [SieveVacationRecord] = []
+    public var duplicateRecords: [SieveDuplicateRecord] = []
     public var rejected: String?
-
-    public static func == (a: SieveExecution, b: SieveExecution) -> Bool {
-        a.stores == b.stores && a.outgoing == b.outgoing && a.rejected == b.rejected
-            && a.vacationRecords.map { "\($0.handle)\u{0}\($0.sender)\u{0}\($0.seconds)" } == b.vacationRecords.map { "\($0.handle)\u{0}\($0.sender)\u{0}\($0.seconds)" }
-    }
-
-    public func hash(into h: inout Hasher) {
-        h.combine(stores)
-        h.combine(outgoing)
-    }
 }
 
 /// Turns final actions into stores and outgoing messages (RFC 5228 redirect, RFC 5429 reject,
@@ -97,10 +100,10 @@ public struct SieveResultExecutor: Sendable {
             case .vacation(let v):
                 if let reply = vacationReply(v, message: message, envelope: envelope, messageID: nextID(), alreadySent: vacationAlreadySent) {
                     out.outgoing.append(reply)
-                    out.vacationRecords.append((v.handle, reply.envelopeTo, v.periodSeconds))
+                    out.vacationRecords.append(SieveVacationRecord(handle: v.handle, sender: reply.envelopeTo, seconds: v.periodSeconds))
                 }
             case .trackDuplicate(let handle, let id, let seconds):
-                out.duplicateRecords.append((handle, id, seconds))
+                out.duplicateRecords.append(SieveDuplicateRecord(handle: handle, id: id, seconds: seconds))
             }
         }
         return out
