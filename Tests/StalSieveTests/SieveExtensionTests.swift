@@ -170,6 +170,32 @@ struct SieveExtensionTests {
         #expect(executor.execute([.vacation(vacation)], message: message, envelope: SieveEnvelope(from: "", to: "bob@example.com")).outgoing.isEmpty)
     }
 
+    @Test("vacation :fcc files a copy of the reply")
+    func vacationFcc() throws {
+        let outcome = try run("require [\"vacation\", \"fcc\", \"mailbox\"]; vacation :fcc \"Sent\" :create \"Away\";")
+        let executor = SieveResultExecutor(policy: SieveDeliveryPolicy(), now: testNow, messageIDSeed: "t")
+        let execution = executor.execute(outcome.actions, message: SieveMIMEMessage(sampleMessage),
+                                         envelope: SieveEnvelope(from: "alice@example.org", to: "bob@example.com"))
+        #expect(execution.outgoing.count == 1)
+        #expect(execution.stores.map(\.mailbox).sorted() == ["INBOX", "Sent"])
+        #expect(execution.stores.first { $0.mailbox == "Sent" }?.create == true)
+    }
+
+    @Test("notify mailto: becomes a notification mail")
+    func notifyMail() throws {
+        let outcome = try run("require \"enotify\"; notify :importance \"1\" :message \"New report\" \"mailto:ops@example.org?subject=Mail%20in\";")
+        let executor = SieveResultExecutor(policy: SieveDeliveryPolicy(), now: testNow, messageIDSeed: "t")
+        let execution = executor.execute(outcome.actions, message: SieveMIMEMessage(sampleMessage),
+                                         envelope: SieveEnvelope(from: "alice@example.org", to: "bob@example.com"))
+        let mail = try #require(execution.outgoing.first)
+        #expect(mail.envelopeTo == "ops@example.org")
+        #expect(mail.envelopeFrom == "")
+        let parsed = SieveMIMEMessage(mail.text)
+        #expect(parsed.headerValues("subject") == ["Mail in"])
+        #expect(parsed.headerValues("auto-submitted") == ["auto-notified"])
+        #expect(parsed.parts[0].decodedText?.contains("New report") == true)
+    }
+
     @Test("redirect adds the loop marker and a looped message is not sent again")
     func redirectLoop() {
         let executor = SieveResultExecutor(policy: SieveDeliveryPolicy(), now: testNow, messageIDSeed: "t")
