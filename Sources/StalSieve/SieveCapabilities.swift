@@ -12,8 +12,8 @@ public enum SieveCapabilities {
         "imapsieve", "redirect-dsn", "redirect-deliverby", "envelope-dsn", "envelope-deliverby",
     ]
 
-    /// User scripts at delivery: no header editing of trust-relevant fields is possible anyway
-    /// (RFC 5293 §9), but administrator-only capabilities are withheld.
+    /// User scripts at delivery: server-wide metadata and IMAP-event scripts are administrator
+    /// concerns, so user scripts cannot require them.
     public static let untrusted: Set<String> = all.subtracting(["servermetadata", "imapsieve"])
 
     public static let trusted: Set<String> = all
