@@ -7,7 +7,7 @@ public enum SieveCapabilities {
         "comparator-i;octet", "comparator-i;ascii-casemap", "comparator-i;ascii-numeric", "comparator-i;unicode-casemap",
         "body", "relational", "copy", "imap4flags", "subaddress", "vacation", "vacation-seconds", "variables",
         "date", "index", "editheader", "mailbox", "mboxmetadata", "servermetadata", "include", "duplicate",
-        "environment", "enotify", "ihave", "foreverypart", "mime", "extracttext", "replace", "enclose",
+        "environment", "enotify", "ihave", "foreverypart", "mime", "extracttext", "replace", "enclose", "convert",
         "spamtest", "spamtestplus", "virustest", "regex", "special-use", "fcc", "mailboxid", "extlists",
         "imapsieve", "redirect-dsn", "redirect-deliverby", "envelope-dsn", "envelope-deliverby",
     ]

@@ -249,6 +249,8 @@ public struct SieveInterpreter<Host: SieveHost> {
             throw Flow.breakLoop(name)
         case "replace":
             try replace(call, &context)
+        case "convert":
+            _ = try convert(call, &context)
         case "enclose":
             try enclose(call, &context)
         case "extracttext":
@@ -459,6 +461,39 @@ public struct SieveInterpreter<Host: SieveHost> {
         header += "MIME-Version: 1.0\r\n"
         let body = call.has("mime") ? replacement : "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + replacement
         context.message = SieveMIMEMessage(header + body)
+    }
+
+    /// RFC 6558: every leaf part of the `from` type is converted by the host; the message
+    /// changes only when every conversion succeeded. True when something was converted.
+    private mutating func convert(_ call: SieveCall, _ context: inout SieveExecutionContext) throws -> Bool {
+        let from = try string(call.positional[0], call).lowercased()
+        let to = try string(call.positional[1], call).lowercased()
+        let parameters = try strings(call.positional[2], call)
+        var message = (context.message as? SieveMIMEMessage) ?? SieveMIMEMessage(context.message.serialized)
+        func matches(_ part: SieveBodyPart) -> Bool {
+            !part.isMultipart && !part.isEnclosedMessage && (part.contentType == from || (!from.contains("/") && part.contentType.hasPrefix(from + "/")))
+        }
+        var converted = 0
+        while let index = message.parts.indices.dropFirst().first(where: { matches(message.parts[$0]) }) ?? (message.parts.count == 1 && matches(message.parts[0]) ? 0 : nil) {
+            guard converted < message.parts.count,
+                  let output = host.convert(message.decodedBody(of: index), from: message.parts[index].contentType, to: to, parameters: parameters)
+            else { return false }
+            let encoded = String(decoding: Base64.encode(output), as: UTF8.self)
+            let entity = "Content-Type: \(to)\r\nContent-Transfer-Encoding: base64\r\n\r\n\(encoded)\r\n"
+            if index == 0 {
+                var header = ""
+                for field in message.headerFields where !field.key.hasPrefix("content-") {
+                    header += "\(field.name):\(field.rawValue)\r\n"
+                }
+                message = SieveMIMEMessage(header + entity)
+            } else {
+                guard let replaced = message.replacingPart(index, with: entity) else { return false }
+                message = replaced
+            }
+            converted += 1
+        }
+        if converted > 0 { context.message = message }
+        return converted > 0
     }
 
     /// RFC 5703 §6: the message becomes an attachment of a new message carrying `text`.
@@ -896,6 +931,8 @@ public struct SieveInterpreter<Host: SieveHost> {
             return try match([score], keys: call.positional[0]?.templates ?? [], call)
         case "virustest":
             return try match([host.virusScore() ?? "0"], keys: call.positional[0]?.templates ?? [], call)
+        case "convert":
+            return try convert(call, &context)
         case "valid_ext_list":
             return try strings(call.positional[0], call).allSatisfy { host.externalListMembers(list: $0) != nil }
         default:

@@ -79,6 +79,9 @@ public struct SieveMIMEMessage: SieveMessage {
         headerFields.map { "\($0.name):\($0.rawValue)\r\n" }.joined() + "\r\n"
     }
 
+    /// Transfer-decoded content of part `index`.
+    public func decodedBody(of index: Int) -> [UInt8] { mime.decodedBody(of: index).bytes }
+
     /// The message with the entity at `index` (not the root) replaced by `entity` (header and
     /// body text), for RFC 5703 `replace` inside `foreverypart`.
     public func replacingPart(_ index: Int, with entity: String) -> SieveMIMEMessage? {

@@ -13,6 +13,9 @@ struct RichHost: SieveHost {
     func externalListContains(list: String, value: String) -> Bool? { lists[list].map { $0.contains(value.lowercased()) } }
     func externalListMembers(list: String) -> [String]? { lists[list] }
     mutating func mailboxExists(_ name: String) -> Bool { name == "Existing" }
+    mutating func convert(_ content: [UInt8], from: String, to: String, parameters: [String]) -> [UInt8]? {
+        from == "application/pdf" && to == "text/plain" ? Array("converted \(content.count) bytes".utf8) : nil
+    }
     func environment(_ name: String) -> String? { name == "imap.cause" ? "FLAG" : nil }
     func serverMetadata(name: String) -> String? { name == "/shared/admin" ? "mailto:admin@example.org" : nil }
 }
@@ -133,6 +136,20 @@ struct SieveExtensionTests {
         #expect(outcome.actions == [.discard])
         #expect(!outcome.context.message.parts.contains { $0.contentType == "application/pdf" })
         #expect(outcome.context.message.headerValues("subject") == ["Report"])
+    }
+
+    @Test("convert asks the host and replaces the converted parts; impossible conversions change nothing")
+    func convert() throws {
+        let script = """
+        require ["convert", "body"];
+        if convert "application/pdf" "text/plain" ["pix-x=100"] { if body :text :contains "converted 9 bytes" { discard; } }
+        """
+        let outcome = try run(script, message: multipartMessage, host: RichHost())
+        #expect(outcome.error == nil)
+        #expect(outcome.actions == [.discard])
+        let impossible = try run("require \"convert\"; if convert \"application/pdf\" \"image/png\" [\"q=1\"] { discard; }", message: multipartMessage, host: RichHost())
+        #expect(impossible.actions == [.keep(flags: nil)])
+        #expect(impossible.context.message.parts.contains { $0.contentType == "application/pdf" })
     }
 
     @Test("mailbox, servermetadata and environment answers come from the host")
