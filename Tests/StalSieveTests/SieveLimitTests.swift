@@ -22,6 +22,16 @@ struct SieveLimitTests {
         #expect(outcome.actions == [.keep(flags: nil)])
     }
 
+    @Test("check reports compile and link errors together, sorted by position")
+    func check() {
+        var store = ScriptStore(scripts: ["ok": "keep;"])
+        let script = "require \"include\";\ninclude \"missing\";\ninclude \"ok\";\nfrop;\n"
+        let diagnostics = SieveCompiler.check(script, options: SieveCompileOptions(), limits: SieveIncludeLimits(), linkingWith: &store)
+        #expect(diagnostics.map(\.location.line) == [2, 4])
+        #expect(diagnostics[0].message.contains("does not exist"))
+        #expect(SieveCompiler.check("require \"include\"; include \"ok\";", options: SieveCompileOptions(), limits: SieveIncludeLimits(), linkingWith: &store).isEmpty)
+    }
+
     @Test("include depth limit")
     func includeDepth() throws {
         var scripts: [String: String] = [:]
