@@ -344,7 +344,8 @@ public struct SieveInterpreter<Host: SieveHost> {
     }
 
     private mutating func fileInto(_ call: SieveCall, mailbox: String) throws -> SieveFileInto {
-        guard !mailbox.isEmpty, !mailbox.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+        // U+FFFD in a name means its bytes were not valid UTF-8 (e.g. built with ${hex:ff}).
+        guard !mailbox.isEmpty, !mailbox.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\u{FFFD}" }) else {
             throw fail(.invalidMailboxName, call, "invalid folder name '\(mailbox)'")
         }
         return SieveFileInto(mailbox: mailbox, flags: try flagsArgument(call), copy: call.has("copy"), create: call.has("create"),
