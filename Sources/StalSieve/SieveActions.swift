@@ -65,6 +65,18 @@ public struct SieveVacation: Hashable, Sendable {
     public var handle: String
     public var periodSeconds: Int
     public var fcc: SieveFileInto?
+
+    public init(reason: String, subject: String?, from: String?, addresses: [String], isMIME: Bool, handle: String,
+                periodSeconds: Int, fcc: SieveFileInto?) {
+        self.reason = reason
+        self.subject = subject
+        self.from = from
+        self.addresses = addresses
+        self.isMIME = isMIME
+        self.handle = handle
+        self.periodSeconds = periodSeconds
+        self.fcc = fcc
+    }
 }
 
 public struct SieveNotify: Hashable, Sendable {

@@ -41,9 +41,43 @@ public enum SieveBinary {
         let callCount = try r.varint()
         let commands = try r.calls(depth: 0)
         guard r.position == bytes.count else { throw DecodingError(offset: r.position, reason: "trailing bytes") }
+        try check(commands, asTests: false)
         var script = SieveScript(commands: commands, capabilities: capabilities, warnings: [], callCount: callCount)
         script.regexes = SieveCompiler.precompiledRegexes(commands)
         return script
+    }
+
+    /// The interpreter indexes arguments by position, so a decoded program must have exactly
+    /// the shape the validator would have produced: known names, every positional slot, the
+    /// right sub-tests and blocks. A corrupted cache entry is rejected here, not run.
+    private static func check(_ calls: [SieveCall], asTests: Bool) throws(DecodingError) {
+        for call in calls {
+            if call.isCustom {
+                try check(call.tests, asTests: true)
+                if let b = call.block { try check(b, asTests: false) }
+                continue
+            }
+            guard let spec = asTests ? SieveSpecs.test(call.name) : SieveSpecs.command(call.name) else {
+                throw DecodingError(offset: 0, reason: "unknown \(asTests ? "test" : "command") '\(call.name)'")
+            }
+            guard call.positional.count == spec.positional.count else {
+                throw DecodingError(offset: 0, reason: "'\(call.name)' has \(call.positional.count) positional slots, expected \(spec.positional.count)")
+            }
+            for (slot, p) in zip(call.positional, spec.positional) where slot == nil && !p.optional {
+                throw DecodingError(offset: 0, reason: "'\(call.name)' lacks its \(p.label)")
+            }
+            switch spec.subTests {
+            case .none where !call.tests.isEmpty, .one where call.tests.count != 1:
+                throw DecodingError(offset: 0, reason: "'\(call.name)' has \(call.tests.count) tests")
+            default:
+                break
+            }
+            guard (spec.block == .required) == (call.block != nil) else {
+                throw DecodingError(offset: 0, reason: "'\(call.name)' block mismatch")
+            }
+            try check(call.tests, asTests: true)
+            if let b = call.block { try check(b, asTests: false) }
+        }
     }
 
     private struct Writer {

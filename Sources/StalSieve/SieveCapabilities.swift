@@ -7,13 +7,13 @@ public enum SieveCapabilities {
         "comparator-i;octet", "comparator-i;ascii-casemap", "comparator-i;ascii-numeric", "comparator-i;unicode-casemap",
         "body", "relational", "copy", "imap4flags", "subaddress", "vacation", "vacation-seconds", "variables",
         "date", "index", "editheader", "mailbox", "mboxmetadata", "servermetadata", "include", "duplicate",
-        "environment", "enotify", "ihave", "foreverypart", "mime", "extracttext", "replace", "enclose",
+        "environment", "enotify", "ihave", "foreverypart", "mime", "extracttext", "replace", "enclose", "convert",
         "spamtest", "spamtestplus", "virustest", "regex", "special-use", "fcc", "mailboxid", "extlists",
         "imapsieve", "redirect-dsn", "redirect-deliverby", "envelope-dsn", "envelope-deliverby",
     ]
 
-    /// User scripts at delivery: no header editing of trust-relevant fields is possible anyway
-    /// (RFC 5293 §9), but administrator-only capabilities are withheld.
+    /// User scripts at delivery: server-wide metadata and IMAP-event scripts are administrator
+    /// concerns, so user scripts cannot require them.
     public static let untrusted: Set<String> = all.subtracting(["servermetadata", "imapsieve"])
 
     public static let trusted: Set<String> = all

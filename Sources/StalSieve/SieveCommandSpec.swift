@@ -270,6 +270,13 @@ enum SieveSpecs {
             ], positional: [.init(.string, "text")]),
             SieveCommandSpec("extracttext", .command, requires: "extracttext",
                              tags: modifierTags + [SieveTagSpec("first", value: .number)], positional: [.init(.string, "variable name")]),
+            // RFC 6558 convert (command and test; conversions are the host's)
+            SieveCommandSpec("convert", .command, requires: "convert", positional: [
+                .init(.string, "quoted from media type"), .init(.string, "quoted to media type"), .init(.stringList, "transcoding params"),
+            ]),
+            SieveCommandSpec("convert", .test, requires: "convert", positional: [
+                .init(.string, "quoted from media type"), .init(.string, "quoted to media type"), .init(.stringList, "transcoding params"),
+            ]),
             // RFC 3685 spamtest/virustest, RFC 3685 spamtestplus
             SieveCommandSpec("spamtest", .test, requires: "spamtest", tags: matchTags + [SieveTagSpec("percent", requires: "spamtestplus")],
                              positional: [.init(.string, "value")]),

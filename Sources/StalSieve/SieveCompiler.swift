@@ -79,6 +79,7 @@ struct SieveValidator {
     private var customOwner: [String: String] = [:]
     private var reportedUnknown: Set<String> = []
     private var assignedLocals: Set<String> = []
+    private var unknownTagSeen = false
 
     init(options: SieveCompileOptions) {
         self.options = options
@@ -229,27 +230,35 @@ struct SieveValidator {
             break
         }
         var structureOK = ok
+        var blockProblem: String?
         if structureOK {
             switch (spec.block, node.block) {
             case (.required, nil):
-                error(node.location, "the \(name) command requires a command block, but it is missing")
+                blockProblem = "the \(name) command requires a command block, but it is missing"
                 structureOK = false
             case (.none, .some):
-                error(node.location, "the \(name) command accepts no command block, but one is specified")
+                blockProblem = "the \(name) command accepts no command block, but one is specified"
                 structureOK = false
             default:
                 break
             }
         }
         guard var call = validateArguments(name, node.location, node.arguments, spec: spec, isTest: false) else {
+            if let blockProblem { error(node.location, blockProblem) }
             _ = node.block.map { validateBlock($0, topLevel: false) }
             return nil
         }
+        // An unknown tag in the command's test abandons the whole command, as Pigeonhole does,
+        // so a missing block is then not reported on top of it.
+        unknownTagSeen = false
         call.isCustom = isCustom
         callCount += 1
+        let testsOK = ok
         ok = structureOK
         var ihaveCapabilities: [String]?
-        if ok {
+        // Tests are checked whenever their own structure is right, even if the block is wrong,
+        // so `if setflag;` reports both problems.
+        if testsOK {
             var tests: [SieveCall] = []
             for t in node.tests {
                 if let c = validateTest(t) {
@@ -261,6 +270,7 @@ struct SieveValidator {
             }
             call.tests = tests
         }
+        if let blockProblem, !unknownTagSeen { error(node.location, blockProblem) }
         switch (spec.block, node.block) {
         case (.required, nil):
             break
@@ -387,6 +397,7 @@ struct SieveValidator {
                 guard let tagSpec = spec.tags.first(where: { $0.name == tagName }),
                       tagSpec.requires.map({ required.contains($0) }) ?? true else {
                     error(loc, "unknown tagged argument ':\(tagName)' for the \(what) (reported only once at first occurrence)")
+                    unknownTagSeen = true
                     return nil
                 }
                 if !positional.isEmpty {
@@ -509,7 +520,9 @@ struct SieveValidator {
         if call.group("match-type") == "regex", let keys = call.positional.last ?? nil {
             for t in keys.templates {
                 if let c = t.constant, SieveRegex(c, caseInsensitive: false) == nil {
-                    error(location, "invalid regular expression '\(c)' for regex match")
+                    error(location, SieveRegex.hasNestedQuantifier(c)
+                        ? "regular expression '\(c)' nests quantifiers (exponential matching time); not allowed"
+                        : "invalid regular expression '\(c)' for regex match")
                 }
             }
         }

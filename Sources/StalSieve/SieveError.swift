@@ -56,7 +56,6 @@ public struct SieveRuntimeError: Error, Hashable, Sendable, CustomStringConverti
         case invalidAddress = "invalid address"
         case userError = "error command"
         case invalidArgument = "invalid argument"
-        case globalNotDeclared = "variable not declared global"
     }
 
     public var kind: Kind

@@ -91,6 +91,8 @@ public protocol SieveHost {
     /// RFC 6134 external lists: membership (nil when the list is unknown) and members.
     func externalListContains(list: String, value: String) -> Bool?
     func externalListMembers(list: String) -> [String]?
+    /// RFC 6558: convert one part's decoded content between media types; nil = not possible.
+    mutating func convert(_ content: [UInt8], from: String, to: String, parameters: [String]) -> [UInt8]?
     mutating func executeExtension(_ call: SieveEvaluatedCall, context: inout SieveExecutionContext) -> SieveExtensionOutcome
     mutating func extensionBlockEnded(_ call: SieveEvaluatedCall, unwound: Bool, context: inout SieveExecutionContext)
 }
@@ -109,6 +111,7 @@ extension SieveHost {
     public func virusScore() -> String? { nil }
     public func externalListContains(list: String, value: String) -> Bool? { nil }
     public func externalListMembers(list: String) -> [String]? { nil }
+    public mutating func convert(_ content: [UInt8], from: String, to: String, parameters: [String]) -> [UInt8]? { nil }
     public mutating func executeExtension(_ call: SieveEvaluatedCall, context: inout SieveExecutionContext) -> SieveExtensionOutcome { .done }
     public mutating func extensionBlockEnded(_ call: SieveEvaluatedCall, unwound: Bool, context: inout SieveExecutionContext) {}
 }

@@ -25,6 +25,17 @@ extension SieveCompiler {
         return script
     }
 
+    /// CHECKSCRIPT / PUTSCRIPT / SieveScript/validate in one call: every error (compile and
+    /// link) and every warning, sorted by position; an empty list means the script is valid.
+    public static func check<Host: SieveHost>(_ text: String, options: SieveCompileOptions, limits: SieveIncludeLimits,
+                                              linkingWith host: inout Host) -> [SieveDiagnostic] {
+        do {
+            return try compile(text, options: options, limits: limits, linkingWith: &host).warnings
+        } catch {
+            return error.diagnostics
+        }
+    }
+
     static func scriptKey(_ name: String, _ location: SieveIncludeLocation) -> String {
         let base = name.hasSuffix(".sieve") ? String(name.dropLast(6)) : name
         return "\(location.rawValue):\(base)"

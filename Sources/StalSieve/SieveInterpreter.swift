@@ -103,6 +103,15 @@ public struct SieveInterpreter<Host: SieveHost> {
         .failure(SieveRuntimeError(kind, at: call.location, text))
     }
 
+    /// Actions that make the host send a message (redirect copies, replies, notifications,
+    /// rejection notices), bounded by `maxOutgoingMessages`.
+    private static func sendsMail(_ action: SieveAction) -> Bool {
+        switch action {
+        case .redirect, .vacation, .notify, .reject: return true
+        default: return false
+        }
+    }
+
     /// The mailbox a storing action targets ("INBOX" for keep), for duplicate elimination.
     private static func storeTarget(_ action: SieveAction) -> String? {
         switch action {
@@ -141,6 +150,10 @@ public struct SieveInterpreter<Host: SieveHost> {
         let counted = context.result.actions.filter { if case .trackDuplicate = $0 { return false } else { return true } }.count
         if counted >= options.limits.maxActions {
             throw fail(.tooManyActions, call, "total number of actions exceeds policy limit (\(options.limits.maxActions))")
+        }
+        if Self.sendsMail(action),
+           context.result.actions.filter(Self.sendsMail).count >= options.limits.maxOutgoingMessages {
+            throw fail(.tooManyOutgoingMessages, call, "number of outgoing messages exceeds policy limit (\(options.limits.maxOutgoingMessages))")
         }
         context.result.actions.append(action)
     }
@@ -236,6 +249,8 @@ public struct SieveInterpreter<Host: SieveHost> {
             throw Flow.breakLoop(name)
         case "replace":
             try replace(call, &context)
+        case "convert":
+            _ = try convert(call, &context)
         case "enclose":
             try enclose(call, &context)
         case "extracttext":
@@ -329,7 +344,8 @@ public struct SieveInterpreter<Host: SieveHost> {
     }
 
     private mutating func fileInto(_ call: SieveCall, mailbox: String) throws -> SieveFileInto {
-        guard !mailbox.isEmpty, !mailbox.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+        // U+FFFD in a name means its bytes were not valid UTF-8 (e.g. built with ${hex:ff}).
+        guard !mailbox.isEmpty, !mailbox.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\u{FFFD}" }) else {
             throw fail(.invalidMailboxName, call, "invalid folder name '\(mailbox)'")
         }
         return SieveFileInto(mailbox: mailbox, flags: try flagsArgument(call), copy: call.has("copy"), create: call.has("create"),
@@ -416,13 +432,21 @@ public struct SieveInterpreter<Host: SieveHost> {
                                           message: try call.tag("message").map { try string($0, call) }, fcc: fcc)), call, &context)
     }
 
-    /// RFC 5703 §5 at message level: the body becomes the replacement (a text part, or a MIME
-    /// entity with :mime); :subject and :from replace those fields.
+    /// RFC 5703 §5: inside foreverypart the current part becomes the replacement; at message
+    /// level the body does (a text part, or a MIME entity with :mime) and :subject / :from
+    /// replace those fields.
     private mutating func replace(_ call: SieveCall, _ context: inout SieveExecutionContext) throws {
-        if currentPart != nil {
-            throw fail(.invalidArgument, call, "replace inside foreverypart is not supported; only the whole message can be replaced")
-        }
         let replacement = try string(call.positional[0], call)
+        if let part = currentPart {
+            let entity = call.has("mime") ? replacement
+                : "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + replacement
+            let current = (context.message as? SieveMIMEMessage) ?? SieveMIMEMessage(context.message.serialized)
+            guard let replaced = current.replacingPart(part, with: entity) else {
+                throw fail(.invalidArgument, call, "cannot replace MIME part \(part)")
+            }
+            context.message = replaced
+            return
+        }
         let subject = try call.tag("subject").map { try string($0, call) }
         let from = try call.tag("from").map { try string($0, call) }
         var header = ""
@@ -438,6 +462,39 @@ public struct SieveInterpreter<Host: SieveHost> {
         header += "MIME-Version: 1.0\r\n"
         let body = call.has("mime") ? replacement : "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + replacement
         context.message = SieveMIMEMessage(header + body)
+    }
+
+    /// RFC 6558: every leaf part of the `from` type is converted by the host; the message
+    /// changes only when every conversion succeeded. True when something was converted.
+    private mutating func convert(_ call: SieveCall, _ context: inout SieveExecutionContext) throws -> Bool {
+        let from = try string(call.positional[0], call).lowercased()
+        let to = try string(call.positional[1], call).lowercased()
+        let parameters = try strings(call.positional[2], call)
+        var message = (context.message as? SieveMIMEMessage) ?? SieveMIMEMessage(context.message.serialized)
+        func matches(_ part: SieveBodyPart) -> Bool {
+            !part.isMultipart && !part.isEnclosedMessage && (part.contentType == from || (!from.contains("/") && part.contentType.hasPrefix(from + "/")))
+        }
+        var converted = 0
+        while let index = message.parts.indices.dropFirst().first(where: { matches(message.parts[$0]) }) ?? (message.parts.count == 1 && matches(message.parts[0]) ? 0 : nil) {
+            guard converted < message.parts.count,
+                  let output = host.convert(message.decodedBody(of: index), from: message.parts[index].contentType, to: to, parameters: parameters)
+            else { return false }
+            let encoded = String(decoding: Base64.encode(output), as: UTF8.self)
+            let entity = "Content-Type: \(to)\r\nContent-Transfer-Encoding: base64\r\n\r\n\(encoded)\r\n"
+            if index == 0 {
+                var header = ""
+                for field in message.headerFields where !field.key.hasPrefix("content-") {
+                    header += "\(field.name):\(field.rawValue)\r\n"
+                }
+                message = SieveMIMEMessage(header + entity)
+            } else {
+                guard let replaced = message.replacingPart(index, with: entity) else { return false }
+                message = replaced
+            }
+            converted += 1
+        }
+        if converted > 0 { context.message = message }
+        return converted > 0
     }
 
     /// RFC 5703 §6: the message becomes an attachment of a new message carrying `text`.
@@ -875,6 +932,8 @@ public struct SieveInterpreter<Host: SieveHost> {
             return try match([score], keys: call.positional[0]?.templates ?? [], call)
         case "virustest":
             return try match([host.virusScore() ?? "0"], keys: call.positional[0]?.templates ?? [], call)
+        case "convert":
+            return try convert(call, &context)
         case "valid_ext_list":
             return try strings(call.positional[0], call).allSatisfy { host.externalListMembers(list: $0) != nil }
         default:
@@ -1022,6 +1081,14 @@ public struct SieveInterpreter<Host: SieveHost> {
 
     private mutating func match(_ values: [String], expandedKeys keys: [String], _ call: SieveCall,
                                 setsCaptures: Bool = true) throws -> Bool {
+        // Matching costs time in proportion to the text searched: one instruction per 16 KiB per
+        // key, so a filter over a 50 MB body is bounded by the same budget as a loop.
+        var searched = 0
+        for v in values { searched += v.utf8.count }
+        instructions += (searched / 16384) * max(keys.count, 1)
+        if instructions > options.limits.maxInstructions {
+            throw fail(.instructionBudgetExceeded, call, "more than \(options.limits.maxInstructions) instructions (matching \(searched) bytes)")
+        }
         let comparatorName = try call.tag("comparator").map { try string($0, call) } ?? "i;ascii-casemap"
         let comparator = SieveComparator(name: comparatorName) ?? .asciiCasemap
         let matchType = call.group("match-type") ?? "is"

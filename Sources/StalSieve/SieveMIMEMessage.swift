@@ -65,14 +65,38 @@ public struct SieveMIMEMessage: SieveMessage {
             converted.append(SieveBodyPart(headers: headers, contentType: type,
                                            contentTypeParameters: parameters, rawBody: String(decoding: bytes[part.bodyRange], as: UTF8.self),
                                            decodedText: decoded, multipartText: multipartText, childIndices: part.children,
-                                           parentIndex: part.parent, isEnclosedMessage: isMessage))
+                                           parentIndex: part.parent, isEnclosedMessage: isMessage, range: part.range))
         }
         parts = converted
     }
 
     public var serialized: String {
         if !headersEdited { return String(decoding: mime.bytes, as: UTF8.self) }
-        return headerFields.map { "\($0.name):\($0.rawValue)\r\n" }.joined() + "\r\n" + rawBody
+        return editedHeaderBlock + rawBody
+    }
+
+    private var editedHeaderBlock: String {
+        headerFields.map { "\($0.name):\($0.rawValue)\r\n" }.joined() + "\r\n"
+    }
+
+    /// Transfer-decoded content of part `index`.
+    public func decodedBody(of index: Int) -> [UInt8] { mime.decodedBody(of: index).bytes }
+
+    /// The message with the entity at `index` (not the root) replaced by `entity` (header and
+    /// body text), for RFC 5703 `replace` inside `foreverypart`.
+    public func replacingPart(_ index: Int, with entity: String) -> SieveMIMEMessage? {
+        guard index > 0, index < parts.count, let range = parts[index].range else { return nil }
+        var bytes = mime.bytes
+        var shift = 0
+        if headersEdited {
+            let header = Array(editedHeaderBlock.utf8)
+            shift = header.count - mime.root.bodyStart
+            bytes = header + Array(bytes[mime.root.bodyStart...])
+        }
+        let lower = range.lowerBound + shift, upper = range.upperBound + shift
+        guard lower >= 0, upper <= bytes.count, lower <= upper else { return nil }
+        bytes.replaceSubrange(lower..<upper, with: Array(entity.utf8))
+        return SieveMIMEMessage(bytes: bytes)
     }
 
     public mutating func insertHeader(_ field: SieveHeaderField, at index: Int) {

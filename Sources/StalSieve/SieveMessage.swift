@@ -34,6 +34,8 @@ public struct SieveBodyPart: Hashable, Sendable {
     public var childIndices: [Int]
     public var parentIndex: Int?
     public var isEnclosedMessage: Bool
+    /// Byte range of the whole entity (header and body) in `serialized`, when known.
+    public var range: Range<Int>?
 
     public var isMultipart: Bool { contentType.hasPrefix("multipart/") }
 }

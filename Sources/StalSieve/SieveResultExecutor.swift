@@ -39,23 +39,26 @@ public struct SieveOutgoingMessage: Hashable, Sendable {
     public var text: String
 }
 
+/// A vacation response that was sent: the host remembers (handle, sender) for the period.
+public struct SieveVacationRecord: Hashable, Sendable {
+    public var handle: String
+    public var sender: String
+    public var seconds: Int
+}
+
+/// A duplicate-tracking request: the host remembers `id` under `handle` for the period.
+public struct SieveDuplicateRecord: Hashable, Sendable {
+    public var handle: String
+    public var id: String
+    public var seconds: Int
+}
+
 public struct SieveExecution: Hashable, Sendable {
     public var stores: [SieveStore] = []
     public var outgoing: [SieveOutgoingMessage] = []
-    /// Vacation responses to remember: (handle, sender) for the response period.
-    public var vacationRecords: [(handle: String, sender: String, seconds: Int)] = []
-    public var duplicateRecords: [(handle: String, id: String, seconds: Int)] = []
+    public var vacationRecords: [SieveVacationRecord] = []
+    public var duplicateRecords: [SieveDuplicateRecord] = []
     public var rejected: String?
-
-    public static func == (a: SieveExecution, b: SieveExecution) -> Bool {
-        a.stores == b.stores && a.outgoing == b.outgoing && a.rejected == b.rejected
-            && a.vacationRecords.map { "\($0.handle)\u{0}\($0.sender)\u{0}\($0.seconds)" } == b.vacationRecords.map { "\($0.handle)\u{0}\($0.sender)\u{0}\($0.seconds)" }
-    }
-
-    public func hash(into h: inout Hasher) {
-        h.combine(stores)
-        h.combine(outgoing)
-    }
 }
 
 /// Turns final actions into stores and outgoing messages (RFC 5228 redirect, RFC 5429 reject,
@@ -92,15 +95,26 @@ public struct SieveResultExecutor: Sendable {
                 if !envelope.from.isEmpty {
                     out.outgoing.append(rejectNotice(reason, message: message, envelope: envelope, messageID: nextID()))
                 }
-            case .discard, .notify:
+            case .discard:
                 break
+            case .notify(let n):
+                for m in mailtoNotification(n, message: message, envelope: envelope, messageID: nextID()) {
+                    out.outgoing.append(m)
+                    if let fcc = n.fcc {
+                        out.stores.append(SieveStore(mailbox: fcc.mailbox, flags: fcc.flags ?? [], create: fcc.create, message: m.text))
+                    }
+                }
             case .vacation(let v):
                 if let reply = vacationReply(v, message: message, envelope: envelope, messageID: nextID(), alreadySent: vacationAlreadySent) {
                     out.outgoing.append(reply)
-                    out.vacationRecords.append((v.handle, reply.envelopeTo, v.periodSeconds))
+                    out.vacationRecords.append(SieveVacationRecord(handle: v.handle, sender: reply.envelopeTo, seconds: v.periodSeconds))
+                    if let fcc = v.fcc {
+                        // RFC 8580: a copy of the reply is filed as well.
+                        out.stores.append(SieveStore(mailbox: fcc.mailbox, flags: fcc.flags ?? [], create: fcc.create, message: reply.text))
+                    }
                 }
             case .trackDuplicate(let handle, let id, let seconds):
-                out.duplicateRecords.append((handle, id, seconds))
+                out.duplicateRecords.append(SieveDuplicateRecord(handle: handle, id: id, seconds: seconds))
             }
         }
         return out
@@ -128,6 +142,40 @@ public struct SieveResultExecutor: Sendable {
         }
         let text = "X-Sieve-Redirected-From: \(user)\r\n" + message.serialized
         return SieveOutgoingMessage(envelopeFrom: from, envelopeTo: r.address, text: text)
+    }
+
+    /// RFC 5436: a notification mail to the mailto: recipients, with the URI's subject/body
+    /// headers, marked `Auto-Submitted: auto-notified` and sent from the null path.
+    func mailtoNotification(_ n: SieveNotify, message: any SieveMessage, envelope: SieveEnvelope, messageID: String) -> [SieveOutgoingMessage] {
+        let rest = n.method.dropFirst("mailto:".count)
+        let parts = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        var recipients = (parts.first.map(String.init) ?? "").split(separator: ",").map { String($0).removingPercentEncoding() }
+        var subject: String?
+        var body: String?
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard kv.count == 2 else { continue }
+                let value = String(kv[1]).removingPercentEncoding()
+                switch kv[0].lowercased() {
+                case "to": recipients += value.split(separator: ",").map(String.init)
+                case "subject": subject = value
+                case "body": body = value
+                default: break
+                }
+            }
+        }
+        let addresses = recipients.compactMap { SieveAddressParser.parseSingle($0)?.all }
+        guard !addresses.isEmpty else { return [] }
+        let original = message.headerValues("subject").first ?? ""
+        let from = n.from ?? policy.userEmail.map { "<\($0)>" } ?? "<\(envelope.to)>"
+        var text = "From: \(from)\r\nTo: \(addresses.map { "<\($0)>" }.joined(separator: ", "))\r\n"
+        text += "Subject: \(Self.encodeHeaderText(subject ?? n.message ?? "Notification: \(original)"))\r\n"
+        text += "Date: \(CivilDateTime(now).rfc5322)\r\nMessage-ID: \(messageID)\r\nAuto-Submitted: auto-notified\r\n"
+        text += "Importance: \(["high", "normal", "low"][max(0, min(2, n.importance - 1))])\r\nMIME-Version: 1.0\r\n"
+        text += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        text += (body ?? n.message ?? "You have new mail: \(original)") + "\r\n"
+        return addresses.map { SieveOutgoingMessage(envelopeFrom: "", envelopeTo: $0, text: text) }
     }
 
     private func rejectNotice(_ reason: String, message: any SieveMessage, envelope: SieveEnvelope, messageID: String) -> SieveOutgoingMessage {

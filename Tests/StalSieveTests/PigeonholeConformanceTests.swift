@@ -15,9 +15,6 @@ struct PigeonholeConformanceTests {
 
     /// Blocks known to fail, each with the reason (also listed in docs/sieve.md).
     static let expectedFailures: Set<String> = [
-        "execute/errors.svtest: Fileinto bad UTF-8 in folder name",
-        "extensions/imap4flags/errors.svtest: Invalid Syntax",
-        "extensions/relational/errors.svtest: Syntax errors",
         "test-address.svtest.in: Invalid addresses",
     ]
 

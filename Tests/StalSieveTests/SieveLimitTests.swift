@@ -22,6 +22,16 @@ struct SieveLimitTests {
         #expect(outcome.actions == [.keep(flags: nil)])
     }
 
+    @Test("check reports compile and link errors together, sorted by position")
+    func check() {
+        var store = ScriptStore(scripts: ["ok": "keep;"])
+        let script = "require \"include\";\ninclude \"missing\";\ninclude \"ok\";\nfrop;\n"
+        let diagnostics = SieveCompiler.check(script, options: SieveCompileOptions(), limits: SieveIncludeLimits(), linkingWith: &store)
+        #expect(diagnostics.map(\.location.line) == [2, 4])
+        #expect(diagnostics[0].message.contains("does not exist"))
+        #expect(SieveCompiler.check("require \"include\"; include \"ok\";", options: SieveCompileOptions(), limits: SieveIncludeLimits(), linkingWith: &store).isEmpty)
+    }
+
     @Test("include depth limit")
     func includeDepth() throws {
         var scripts: [String: String] = [:]
@@ -71,6 +81,38 @@ struct SieveLimitTests {
         for i in 0..<1000 { script += "redirect \"user\(i)@example.com\";\n" }
         let outcome = try run(script)
         #expect(outcome.error?.kind == .tooManyRedirects)
+        #expect(outcome.actions == [.keep(flags: nil)])
+    }
+
+    @Test("outgoing messages are bounded separately from redirects")
+    func outgoingMessages() throws {
+        var options = SieveRuntimeOptions(now: testNow)
+        options.limits.maxOutgoingMessages = 3
+        var script = "require \"enotify\";\n"
+        for i in 0..<5 { script += "notify :message \"n\(i)\" \"mailto:ops\(i)@example.org\";\n" }
+        let outcome = try run(script, options: options)
+        #expect(outcome.error?.kind == .tooManyOutgoingMessages)
+        #expect(outcome.actions == [.keep(flags: nil)])
+    }
+
+    @Test("matching large text is charged to the instruction budget")
+    func matchingCost() throws {
+        var options = SieveRuntimeOptions(now: testNow)
+        options.limits.maxInstructions = 100
+        let big = sampleMessage + String(repeating: "lorem ipsum dolor sit amet\r\n", count: 40_000)
+        let script = "require \"body\"; discard; if body :raw :contains [\"x1\", \"x2\"] { stop; }"
+        let outcome = try run(script, message: big, options: options)
+        #expect(outcome.error?.kind == .instructionBudgetExceeded)
+        #expect(outcome.actions == [.keep(flags: nil)])
+        #expect(try run(script, message: big).error == nil)
+    }
+
+    @Test("regexes with nested quantifiers are refused at compile time and at run time")
+    func catastrophicRegex() throws {
+        #expect(throws: SieveCompileError.self) { try SieveCompiler.compile("require \"regex\"; if header :regex \"subject\" \"^(a+)+$\" { stop; }") }
+        #expect(throws: Never.self) { try SieveCompiler.compile("require \"regex\"; if header :regex \"subject\" \"^(ab)+[0-9]*$\" { stop; }") }
+        let outcome = try run("require [\"regex\", \"variables\"]; set \"p\" \"(x*)*y\"; discard; if header :regex \"subject\" \"${p}\" { stop; }")
+        #expect(outcome.error?.kind == .invalidArgument)
         #expect(outcome.actions == [.keep(flags: nil)])
     }
 

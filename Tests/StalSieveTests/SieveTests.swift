@@ -211,4 +211,22 @@ struct SieveBinaryTests {
         #expect(throws: SieveBinary.DecodingError.self) { try SieveBinary.decode(wrongVersion) }
         #expect(throws: SieveBinary.DecodingError.self) { try SieveBinary.decode(bytes + [0]) }
     }
+
+    @Test("a well-formed encoding of a malformed program is rejected")
+    func shapeChecked() throws {
+        let good = SieveBinary.encode(try SieveCompiler.compile("keep;"))
+        // "keep" -> "kept": same length, unknown command.
+        var unknown = good
+        if let i = unknown.firstIndex(of: UInt8(ascii: "p")) { unknown[i] = UInt8(ascii: "t") }
+        #expect(unknown != good)
+        #expect(throws: SieveBinary.DecodingError.self) { try SieveBinary.decode(unknown) }
+        // "stop" encoded where a test is expected: a command in test position.
+        let ifScript = SieveBinary.encode(try SieveCompiler.compile("if true { stop; }"))
+        var swapped = ifScript
+        if let i = swapped.firstIndex(of: UInt8(ascii: "t")), Array(swapped[i..<(i + 4)]) == Array("true".utf8) {
+            swapped.replaceSubrange(i..<(i + 4), with: Array("stop".utf8))
+        }
+        #expect(swapped != ifScript)
+        #expect(throws: SieveBinary.DecodingError.self) { try SieveBinary.decode(swapped) }
+    }
 }

@@ -33,13 +33,7 @@ struct FuzzHost: SieveHost {
     mutating func mailboxExists(_ name: String) -> Bool { name.count % 2 == 0 }
 }
 
-func exercise(_ bytes: [UInt8]) {
-    _ = try? SieveBinary.decode(bytes)
-    let text = String(decoding: bytes, as: UTF8.self)
-    guard let compiled = try? SieveCompiler.compile(text) else { return }
-    guard let script = try? SieveBinary.decode(SieveBinary.encode(compiled)), script.commands == compiled.commands else {
-        fatalError("binary round trip changed the program")
-    }
+func execute(_ script: SieveScript) {
     var options = SieveRuntimeOptions(now: Timestamp(secondsSinceEpoch: 1_700_000_000))
     options.limits.maxInstructions = 10_000
     options.limits.maxVariableBytes = 1024
@@ -47,6 +41,16 @@ func exercise(_ bytes: [UInt8]) {
     let outcome = interpreter.run(script, context: SieveExecutionContext(message: fuzzMessage, envelope: SieveEnvelope(from: "fuzz@example.org", to: "a@example.com")))
     let executor = SieveResultExecutor(policy: SieveDeliveryPolicy(), now: options.now, messageIDSeed: "fuzz")
     _ = executor.execute(outcome.actions, message: outcome.context.message, envelope: outcome.context.envelope)
+}
+
+func exercise(_ bytes: [UInt8]) {
+    if let decoded = try? SieveBinary.decode(bytes) { execute(decoded) }
+    let text = String(decoding: bytes, as: UTF8.self)
+    guard let compiled = try? SieveCompiler.compile(text) else { return }
+    guard let script = try? SieveBinary.decode(SieveBinary.encode(compiled)), script.commands == compiled.commands else {
+        fatalError("binary round trip changed the program")
+    }
+    execute(script)
 }
 
 #if STAL_FUZZ
