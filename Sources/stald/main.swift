@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import StalCore
 import StalMIME
 import StalNode
+import StalSieveTestSuite
 
 @main
 struct Stald: AsyncParsableCommand {
@@ -56,7 +58,7 @@ struct Serve: AsyncParsableCommand {
 struct Debug: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspection tools for operators and bug reports.",
-        subcommands: [Message.self])
+        subcommands: [Message.self, SieveTest.self, Sieve.self])
 
     struct Message: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -69,6 +71,62 @@ struct Debug: AsyncParsableCommand {
                 throw ValidationError("cannot read \(file)")
             }
             print(MessageInspection.json(for: [UInt8](data)))
+        }
+    }
+}
+
+extension Debug {
+    struct SieveTest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sievetest",
+            abstract: "Run Pigeonhole-style .svtest files: one line per test block, then 'N passed, N failed'.")
+
+        @Argument(help: ".svtest files or directories holding them.") var paths: [String]
+
+        func run() throws {
+            var files: [String] = []
+            for path in paths {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                    files += SieveTestSuiteRunner.testFiles(in: path)
+                } else {
+                    files.append(path)
+                }
+            }
+            let runner = SieveTestSuiteRunner()
+            var passed = 0, failed = 0, notApplicable = 0
+            for file in files {
+                let report = runner.run(file: file)
+                for block in report.blocks {
+                    switch block.status {
+                    case .passed: passed += 1
+                    case .failed: failed += 1
+                    case .notApplicable: notApplicable += 1
+                    }
+                    let reason = block.reason.map { " (\($0))" } ?? ""
+                    print("\(block.status.rawValue): \(report.path): \(block.name)\(reason)")
+                }
+            }
+            print("\(passed) passed, \(failed) failed" + (notApplicable > 0 ? ", \(notApplicable) not applicable" : ""))
+            if failed > 0 { throw ExitCode.failure }
+        }
+    }
+
+    struct Sieve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the diagnostics of a Sieve script, or the actions it takes on a message.")
+
+        @Argument(help: "The Sieve script.") var script: String
+        @Option(help: "An RFC 5322 message to run the script against.") var message: String?
+        @Option(name: .customLong("envelope-from")) var envelopeFrom: String?
+        @Option(name: .customLong("envelope-to")) var envelopeTo: String?
+
+        func run() throws {
+            let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+            let (lines, ok) = SieveDebugRun.describe(scriptPath: script, messagePath: message,
+                                                     envelopeFrom: envelopeFrom, envelopeTo: envelopeTo, now: now)
+            lines.forEach { print($0) }
+            if !ok { throw ExitCode.failure }
         }
     }
 }

@@ -106,6 +106,31 @@ import Testing
         #expect(result.stdout.contains("AUTHENTICATIONFAILED"), "\(result.stdout)")
     }
 
+    @Test func imapsAndStartTLSAuthenticate() async throws {
+        let t = try await TestNode()
+        defer { Task { await t.stop() } }
+        let implicit = try await mailClient(["login", "--port", "\(t.port(.imaps))", "--tls", "implicit",
+                                             "--user", "alice@example.test", "--password", TestNode.password])
+        #expect(implicit.stdout == "OK\n", "\(implicit.stdout) \(implicit.stderr)")
+        let upgraded = try await mailClient(["login", "--port", "\(t.port(.imap))", "--tls", "starttls",
+                                             "--user", "alice@example.test", "--password", TestNode.password])
+        #expect(upgraded.stdout == "OK\n", "\(upgraded.stdout) \(upgraded.stderr)")
+    }
+
+    @Test func lmtpRepliesPerRecipient() async throws {
+        let t = try await TestNode()
+        defer { Task { await t.stop() } }
+        let file = writeTemp(Self.sample)
+        let accepted = try await mailClient(["lmtp", "--port", "\(t.port(.lmtp))", "--from", "s@elsewhere.test",
+                                             "--to", "alice@example.test,bob@example.test", "--file", file])
+        #expect(accepted.stdout == "all accepted\n", "\(accepted.stdout) \(accepted.stderr)")
+        let mixed = try await mailClient(["lmtp", "--port", "\(t.port(.lmtp))", "--from", "s@elsewhere.test",
+                                          "--to", "carol@example.test,nobody@example.test", "--file", file])
+        #expect(mixed.stdout.contains("nobody@example.test 550"), "\(mixed.stdout) \(mixed.stderr)")
+        let count = try await mailClient(["count", "--port", "\(t.port(.imap))", "--user", "carol@example.test", "--password", TestNode.password])
+        #expect(count.stdout.contains("MESSAGES 1"), "\(count.stdout)")
+    }
+
     @Test func idleSeesANewDelivery() async throws {
         let t = try await TestNode()
         defer { Task { await t.stop() } }

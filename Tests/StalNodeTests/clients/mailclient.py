@@ -32,6 +32,23 @@ def cmd_send(a):
     print("sent refused=%d" % len(refused))
 
 
+def cmd_lmtp(a):
+    """Sends over LMTP and prints one line per recipient: its reply code."""
+    with open(a.file, "rb") as f:
+        body = f.read()
+    s = smtplib.LMTP("127.0.0.1", a.port, timeout=30)
+    s.ehlo("client.test")
+    try:
+        refused = s.sendmail(a.sender, a.to.split(","), body)
+    except smtplib.SMTPRecipientsRefused as e:
+        refused = e.recipients
+    for rcpt, (code, msg) in sorted(refused.items()):
+        print("%s %d" % (rcpt, code))
+    if not refused:
+        print("all accepted")
+    s.quit()
+
+
 def cmd_rcpt(a):
     """Reports the reply to one RCPT TO, e.g. '550 5.1.1 ...'."""
     s = smtplib.SMTP("127.0.0.1", a.port, timeout=30)
@@ -81,7 +98,12 @@ def cmd_flags(a):
 
 
 def cmd_login(a):
-    m = imaplib.IMAP4("127.0.0.1", a.port, timeout=30)
+    if a.tls == "implicit":
+        m = imaplib.IMAP4_SSL("127.0.0.1", a.port, ssl_context=tls_context(), timeout=30)
+    else:
+        m = imaplib.IMAP4("127.0.0.1", a.port, timeout=30)
+        if a.tls == "starttls":
+            m.starttls(ssl_context=tls_context())
     try:
         m.login(a.user, a.password)
         print("OK")
@@ -130,6 +152,11 @@ def main():
     s.add_argument("--starttls", action="store_true")
     s.add_argument("--user")
     s.add_argument("--password")
+    l = sub.add_parser("lmtp")
+    l.add_argument("--port", type=int, required=True)
+    l.add_argument("--from", dest="sender", required=True)
+    l.add_argument("--to", required=True)
+    l.add_argument("--file", required=True)
     r = sub.add_parser("rcpt")
     r.add_argument("--port", type=int, required=True)
     r.add_argument("--from", dest="sender", required=True)
@@ -143,8 +170,9 @@ def main():
         q.add_argument("--index", default="last")
         q.add_argument("--out")
         q.add_argument("--timeout", type=float, default=20)
+        q.add_argument("--tls", choices=["none", "starttls", "implicit"], default="none")
     a = p.parse_args()
-    {"send": cmd_send, "rcpt": cmd_rcpt, "fetch": cmd_fetch, "count": cmd_count,
+    {"send": cmd_send, "lmtp": cmd_lmtp, "rcpt": cmd_rcpt, "fetch": cmd_fetch, "count": cmd_count,
      "login": cmd_login, "idle": cmd_idle, "flags": cmd_flags}[a.cmd](a)
 
 
