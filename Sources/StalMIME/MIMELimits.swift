@@ -23,7 +23,7 @@ public struct MIMELimits: Sendable, Hashable {
                 headerFieldsTotalMax: Int = 100_000) {
         // The parser recurses once per nesting level; the clamp keeps a misconfiguration
         // from turning into a stack overflow.
-        self.nestingDepthMax = min(max(nestingDepthMax, 1), 512)
+        self.nestingDepthMax = min(max(nestingDepthMax, 1), 128)
         self.partsMax = max(partsMax, 1)
         self.headerOctetsMax = max(headerOctetsMax, 1)
         self.headerFieldsMax = max(headerFieldsMax, 1)
