@@ -184,3 +184,11 @@ import Testing
         #expect(email["bodyValues"]?["1"]?["isTruncated"] == .bool(true))
     }
 }
+
+@Suite struct LoggingTests {
+    @Test func descriptionHidesContent() {
+        let m = MIMEMessage.parse(crlf("Subject: secret\n\npassword=hunter2\n"))
+        #expect("\(m)" == "MIMEMessage([37 bytes], 1 parts, 0 problems)")
+        #expect(!String(reflecting: m).contains("hunter2"))
+    }
+}
