@@ -192,3 +192,14 @@ import Testing
         #expect(!String(reflecting: m).contains("hunter2"))
     }
 }
+
+@Suite struct HeaderOnlyParseTests {
+    @Test func parseHeaderStopsAtTheBody() {
+        let bytes = IMAPViewTests.nested
+        let h = MIMEMessage.parseHeader(bytes)
+        #expect(h.parts.count == 1)
+        #expect(h.text(named: "Subject") == "nested")
+        #expect(h.root.contentType.mimeType == "multipart/mixed")
+        #expect(h.root.bodyRange == MIMEMessage.parse(bytes).root.bodyRange)
+    }
+}
