@@ -21,9 +21,9 @@ public struct MIMELimits: Sendable, Hashable {
                 headerOctetsMax: Int = Limits.default.mimeHeaderOctetsMax,
                 headerFieldsMax: Int = 10_000,
                 headerFieldsTotalMax: Int = 100_000) {
-        // The parser recurses once per nesting level; the clamp keeps a misconfiguration
-        // from turning into a stack overflow.
-        self.nestingDepthMax = min(max(nestingDepthMax, 1), 512)
+        // The parser and renderers recurse per level: 64 levels fit a 512 KB thread stack
+        // even in a debug build (StackDepthTests), 128 did not.
+        self.nestingDepthMax = min(max(nestingDepthMax, 1), 64)
         self.partsMax = max(partsMax, 1)
         self.headerOctetsMax = max(headerOctetsMax, 1)
         self.headerFieldsMax = max(headerFieldsMax, 1)

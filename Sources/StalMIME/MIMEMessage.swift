@@ -165,3 +165,9 @@ public struct MIMEMessage: Sendable {
         return false
     }
 }
+
+extension MIMEMessage: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Never the content: messages must not reach logs.
+    public var description: String { "MIMEMessage([\(bytes.count) bytes], \(parts.count) parts, \(problems.count) problems)" }
+    public var debugDescription: String { description }
+}

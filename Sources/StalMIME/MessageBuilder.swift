@@ -118,7 +118,19 @@ public struct MessageBuilder: Sendable {
                     enc.append(UInt8(ascii: "%")); enc.append(hex[Int(b >> 4)]); enc.append(hex[Int(b & 15)])
                 }
             }
-            return "\(p.name)*=utf-8''" + String(decoding: enc, as: UTF8.self)
+            if enc.count <= 50 { return "\(p.name)*=utf-8''" + String(decoding: enc, as: UTF8.self) }
+            // RFC 2231 §3 continuations keep long names within the line limit; sections
+            // never split a %XX triplet.
+            var sections: [String] = []
+            var start = 0
+            while start < enc.count {
+                var end = min(start + 50, enc.count)
+                if end < enc.count, let pct = enc[max(start, end - 2)..<end].lastIndex(of: UInt8(ascii: "%")) { end = pct }
+                let prefix = sections.isEmpty ? "utf-8''" : ""
+                sections.append("\(p.name)*\(sections.count)*=" + prefix + String(decoding: enc[start..<end], as: UTF8.self))
+                start = end
+            }
+            return sections.joined(separator: ";\r\n ")
         }
         var q = "\""
         for c in p.value {

@@ -44,6 +44,16 @@ import Testing
         #expect(header.split(separator: "\r\n").allSatisfy { $0.utf8.count <= 78 })
     }
 
+    @Test func longNonASCIIFilenameUsesContinuations() throws {
+        let filename = String(repeating: "Überweisungsbestätigung für März ", count: 12) + ".pdf"
+        let b = MessageBuilder(body: .multipart(subtype: "mixed", parts: [.binary([1, 2, 3], type: "application", subtype: "pdf", filename: filename)]))
+        let bytes = b.build(boundarySeed: 3)
+        let m = MIMEMessage.parse(bytes)
+        #expect(m.jmapBodyStructure(part: 1).name == filename)
+        let long = String(decoding: bytes, as: UTF8.self).split(separator: "\r\n").filter { $0.utf8.count > 78 }
+        #expect(long.isEmpty, "\(long)")
+    }
+
     @Test func deterministicForSeed() {
         #expect(Self.sample().build(boundarySeed: 7) == Self.sample().build(boundarySeed: 7))
         #expect(Self.sample().build(boundarySeed: 7) != Self.sample().build(boundarySeed: 8))

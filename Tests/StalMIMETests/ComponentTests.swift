@@ -184,3 +184,22 @@ import Testing
         #expect(email["bodyValues"]?["1"]?["isTruncated"] == .bool(true))
     }
 }
+
+@Suite struct LoggingTests {
+    @Test func descriptionHidesContent() {
+        let m = MIMEMessage.parse(crlf("Subject: secret\n\npassword=hunter2\n"))
+        #expect("\(m)" == "MIMEMessage([37 bytes], 1 parts, 0 problems)")
+        #expect(!String(reflecting: m).contains("hunter2"))
+    }
+}
+
+@Suite struct HeaderOnlyParseTests {
+    @Test func parseHeaderStopsAtTheBody() {
+        let bytes = IMAPViewTests.nested
+        let h = MIMEMessage.parseHeader(bytes)
+        #expect(h.parts.count == 1)
+        #expect(h.text(named: "Subject") == "nested")
+        #expect(h.root.contentType.mimeType == "multipart/mixed")
+        #expect(h.root.bodyRange == MIMEMessage.parse(bytes).root.bodyRange)
+    }
+}

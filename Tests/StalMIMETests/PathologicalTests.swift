@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import StalMIME
 
@@ -176,5 +177,35 @@ import Testing
         #expect(EncodedWords.decode(words).utf8.count == words.count)
         let m = MIMEMessage.parse(Array("Subject: ".utf8) + words + Array("\r\nFrom: ".utf8) + parens + Array("\r\n\r\n".utf8))
         PathologicalTests.renderAll(m)
+    }
+}
+
+@Suite struct StackDepthTests {
+    /// The deepest allowed tree, parsed and rendered on a thread with a 512 KB stack
+    /// (the size of secondary threads on some platforms), in a debug build. (128 levels
+    /// overflowed here: a debug frame of the parser is over 4 KB.)
+    @Test func deepestTreeFitsSmallStack() {
+        let depth = 200
+        var bytes: [UInt8] = []
+        for i in 0..<depth {
+            bytes += Array("Content-Type: \(i % 2 == 0 ? "multipart/mixed; boundary=b\(i)" : "message/rfc822")\r\n\r\n".utf8)
+            if i % 2 == 0 { bytes += Array("--b\(i)\r\n".utf8) }
+        }
+        bytes += Array("Subject: deep\r\n\r\nx\r\n".utf8)
+        let input = bytes
+        let limits = MIMELimits(nestingDepthMax: 10_000)
+        #expect(limits.nestingDepthMax == 64)
+        let done = DispatchSemaphore(value: 0)
+        let parts = Mutex(0)
+        let thread = Thread {
+            let m = MIMEMessage.parse(input, limits: limits)
+            PathologicalTests.renderAll(m)
+            parts.withLock { $0 = m.parts.count }
+            done.signal()
+        }
+        thread.stackSize = 512 * 1024
+        thread.start()
+        done.wait()
+        #expect(parts.withLock { $0 } == limits.nestingDepthMax + 1)
     }
 }
