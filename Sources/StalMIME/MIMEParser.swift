@@ -205,7 +205,10 @@ struct MIMEParser {
             s.skipCFWS()
             let token = s.readWhile { !ASCII.isWhitespace($0) && $0 != ASCII.openParen && $0 != ASCII.semicolon }
             encoding = TransferEncoding(label: String(decoding: token, as: UTF8.self))
-            if case .other(let name) = encoding { problem(.unknownTransferEncoding, f.start, name) }
+            switch encoding {
+            case .other(let name), .malformed(let name): problem(.unknownTransferEncoding, f.start, name)
+            default: break
+            }
         }
         parts.append(MIMEPart(headerStart: start, bodyStart: header.bodyStart, end: header.bodyStart,
                               headers: header.fields, contentType: contentType, hasContentTypeField: hasContentType,

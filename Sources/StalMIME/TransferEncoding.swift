@@ -3,6 +3,10 @@
 public enum TransferEncoding: Sendable, Hashable {
     case sevenBit, eightBit, binary, base64, quotedPrintable
     case other(String)
+    /// A value that is not even a token (RFC 2045 §6.1). IMAP reports it as 7bit, as Dovecot
+    /// does, but its content is not trusted as text: Sieve's body test skips it like
+    /// Pigeonhole, because the sender's intent cannot be known.
+    case malformed(String)
 
     public init(label: String?) {
         guard let label else { self = .sevenBit; return }
@@ -13,16 +17,15 @@ public enum TransferEncoding: Sendable, Hashable {
         case "base64", "base-64": self = .base64
         case "quoted-printable", "quotedprintable", "qp": self = .quotedPrintable
         case let other:
-            // A value that is not even a token (RFC 2045 §6.1) is treated as absent.
             let tokenBytes = other.utf8.allSatisfy { $0 > 32 && $0 < 127 && !"()<>@,;:\\\"/[]?=".utf8.contains($0) }
-            self = tokenBytes ? .other(other) : .sevenBit
+            self = tokenBytes ? .other(other) : .malformed(other)
         }
     }
 
     /// The token IMAP BODYSTRUCTURE and JMAP report.
     public var name: String {
         switch self {
-        case .sevenBit: return "7bit"
+        case .sevenBit, .malformed: return "7bit"
         case .eightBit: return "8bit"
         case .binary: return "binary"
         case .base64: return "base64"
@@ -41,7 +44,7 @@ public enum TransferEncoding: Sendable, Hashable {
         case .base64: return Base64.decode(input)
         case .quotedPrintable: return QuotedPrintable.decode(input)
         case .sevenBit, .eightBit, .binary: return Decoded(bytes: Array(input), hadProblem: false)
-        case .other: return Decoded(bytes: Array(input), hadProblem: true)
+        case .other, .malformed: return Decoded(bytes: Array(input), hadProblem: true)
         }
     }
 }

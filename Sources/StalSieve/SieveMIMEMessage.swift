@@ -58,7 +58,10 @@ public struct SieveMIMEMessage: SieveMessage {
             // (an unknown encoding makes the part unreadable, RFC 2045 §6.4).
             var decoded: String?
             var knownEncoding = true
-            if case .other = part.transferEncoding { knownEncoding = false }
+            switch part.transferEncoding {
+            case .other, .malformed: knownEncoding = false
+            default: break
+            }
             if knownEncoding, !part.isMultipart, type.hasPrefix("text/") || type == "application/xhtml+xml" {
                 decoded = message.decodedText(of: index).text
             }
