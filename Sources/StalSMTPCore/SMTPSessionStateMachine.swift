@@ -80,6 +80,7 @@ public struct SMTPSessionStateMachine: Sendable {
         self.peer = peer
         self.sessionID = sessionID
         self.parser = SMTPCommandParser(postmasterDomain: configuration.hostname)
+        self.tlsActive = configuration.implicitTLS
     }
 
     private var limits: Limits { configuration.limits }
@@ -112,6 +113,15 @@ public struct SMTPSessionStateMachine: Sendable {
         input.append(bytes)
         var actions: [SMTPAction] = []
         process(into: &actions)
+        return actions
+    }
+
+    /// The client sent nothing for the listener's idle timeout (RFC 5321 §4.5.3.2); the handler
+    /// never calls this while an action's answer is outstanding.
+    public mutating func idleTimeoutElapsed() -> [SMTPAction] {
+        guard !isClosed else { return [] }
+        var actions: [SMTPAction] = [.send(.idleTimeout(hostname: configuration.hostname))]
+        close(into: &actions)
         return actions
     }
 

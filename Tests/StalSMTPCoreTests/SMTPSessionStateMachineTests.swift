@@ -268,6 +268,30 @@ struct SessionHarness {
         #expect(session.take().suffix(2) == ["553 5.6.7 Non-ASCII address requires the SMTPUTF8 parameter", "250 2.1.0 Sender ok"])
     }
 
+    @Test func implicitTLSOffersAuthButNotStartTLS() {
+        let configuration = SMTPSessionConfiguration(hostname: "h", mode: .submission, tlsAvailable: false, implicitTLS: true)
+        var machine = SMTPSessionStateMachine(configuration: configuration, peer: SMTPPeer(address: "192.0.2.1", isLoopback: false),
+                                              sessionID: "i")
+        _ = machine.start()
+        let actions = machine.receive(Array("EHLO c\r\n".utf8))
+        guard case .send(let reply)? = actions.first else {
+            Issue.record("no EHLO reply")
+            return
+        }
+        #expect(reply.lines.last == "AUTH PLAIN LOGIN")
+        #expect(!reply.lines.contains("STARTTLS"))
+        #expect(machine.tlsActive)
+    }
+
+    @Test func idleTimeoutSends421AndCloses() {
+        var session = SessionHarness()
+        _ = session.take()
+        session.perform(session.machine.idleTimeoutElapsed())
+        #expect(session.take() == ["421 4.4.2 mx.example Timeout waiting for client input, closing connection"])
+        #expect(session.closed)
+        #expect(session.machine.idleTimeoutElapsed().isEmpty)
+    }
+
     @Test func pausesWhileAwaitingAnswers() {
         let configuration = SMTPSessionConfiguration(hostname: "h", mode: .mx, tlsAvailable: false)
         var machine = SMTPSessionStateMachine(configuration: configuration, peer: SMTPPeer(address: "", isLoopback: false), sessionID: "p")

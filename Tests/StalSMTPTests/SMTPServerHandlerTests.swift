@@ -70,6 +70,21 @@ final class RecordingBackend: SMTPBackend, @unchecked Sendable {
         #expect(connection.channel.isActive)
     }
 
+    @Test func idleClientIsDisconnected() async throws {
+        let connection = try await SMTPTestConnection(
+            configuration: SMTPServerConfiguration(hostname: "mx.example", mode: .mx, idleTimeoutSeconds: 300),
+            backend: RecordingBackend())
+        _ = try await connection.reply()
+        await connection.channel.testingEventLoop.advanceTime(by: .seconds(200))
+        try await connection.send("NOOP\r\n")
+        #expect(try await connection.reply() == "250 2.0.0 Ok\r\n")
+        await connection.channel.testingEventLoop.advanceTime(by: .seconds(200))
+        #expect(connection.channel.isActive)
+        await connection.channel.testingEventLoop.advanceTime(by: .seconds(100))
+        #expect(try await connection.reply() == "421 4.4.2 mx.example Timeout waiting for client input, closing connection\r\n")
+        try await connection.channel.closeFuture.get()
+    }
+
     @Test func submissionRefusesPlaintextAuthFromTheNetwork() async throws {
         let backend = RecordingBackend()
         let connection = try await SMTPTestConnection(
