@@ -114,6 +114,11 @@ public final class SMTPServerHandler: ChannelDuplexHandler {
                 run(context) { await backend.resolveRecipient(address) } then: { handler, verdict in
                     handler.machine!.recipientResolved(verdict)
                 }
+            case .checkSender(let sender, let identity):
+                let backend = self.backend
+                run(context) { await backend.senderAllowed(sender, identity: identity) } then: { handler, allowed in
+                    handler.machine!.senderChecked(allowed: allowed)
+                }
             case .authenticate(let credentials):
                 let backend = self.backend
                 let remote = machine?.peer.address ?? ""

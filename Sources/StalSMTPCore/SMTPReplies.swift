@@ -86,6 +86,10 @@ extension SMTPReply {
         SMTPReply(550, EnhancedStatusCode(5, 1, 1), "<\(address)> Recipient address rejected: User unknown")
     }
 
+    static func senderNotOwned(_ address: EmailAddress, identity: String) -> SMTPReply {
+        SMTPReply(553, EnhancedStatusCode(5, 7, 1), "<\(address)> Sender address rejected: not owned by user \(identity)")
+    }
+
     static func relayDenied(_ address: EmailAddress) -> SMTPReply {
         SMTPReply(554, EnhancedStatusCode(5, 7, 1), "<\(address)> Relay access denied")
     }

@@ -43,6 +43,8 @@ struct SessionHarness {
                 tlsStarted += 1
             case .checkRecipient(let address):
                 pending.append(contentsOf: machine.recipientResolved(verdicts[address.canonical] ?? .notLocal))
+            case .checkSender(let sender, let identity):
+                pending.append(contentsOf: machine.senderChecked(allowed: sender.canonical == identity))
             case .authenticate(let creds):
                 credentials.append(creds)
                 pending.append(contentsOf: machine.authenticationCompleted(authOutcome))
@@ -203,7 +205,8 @@ struct SessionHarness {
         #expect(session.take() == ["235 2.7.0 Authentication successful"])
         #expect(session.credentials == [SMTPCredentials(username: "user@example.com", password: "secret")])
         #expect(session.machine.authenticatedIdentity == "user@example.com")
-        session.send("MAIL FROM:<user@example.com>\r\nRCPT TO:<x@elsewhere.example>\r\n")
+        session.send("MAIL FROM:<boss@example.com>\r\nMAIL FROM:<user@example.com>\r\nRCPT TO:<x@elsewhere.example>\r\n")
+        #expect(session.transcript.first == "553 5.7.1 <boss@example.com> Sender address rejected: not owned by user user@example.com")
         #expect(session.take().last == "550 5.7.1 <x@elsewhere.example> Sending to other domains is not available: this server has no outbound queue yet")
         session.send("RCPT TO:<other@example.com>\r\nDATA\r\nhi\r\n.\r\n")
         #expect(session.take().last == "250 2.0.0 Ok: stored as s1.1")

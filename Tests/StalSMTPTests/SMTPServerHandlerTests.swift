@@ -26,6 +26,10 @@ final class RecordingBackend: SMTPBackend, @unchecked Sendable {
         }
     }
 
+    func senderAllowed(_ sender: EmailAddress, identity: String) async -> Bool {
+        sender.canonical == identity.lowercased()
+    }
+
     func authenticate(_ credentials: SMTPCredentials, remoteAddress: String) async -> SMTPAuthenticationOutcome {
         lock.withLock { _logins.append((credentials.username, remoteAddress)) }
         return credentials.password == "correct horse" ? .success(identity: credentials.username) : .failure
