@@ -295,6 +295,31 @@ struct SessionHarness {
         #expect(session.machine.idleTimeoutElapsed().isEmpty)
     }
 
+    static let mxScript: String = {
+        var text = "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<user@example.com>\r\nRCPT TO:<nobody@example.com>\r\n"
+        text += "DATA\r\nSubject: x\r\n\r\n..dots\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<other@example.com>\r\nBDAT 4\r\nab\r\n"
+        text += "BDAT 2 LAST\r\nyz"
+        text += String(repeating: "L", count: 5000)
+        text += "\r\nQUIT\r\n"
+        return text
+    }()
+    static let lmtpScript = "LHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<user@example.com>\r\nRCPT TO:<other@example.com>\r\nDATA\r\nx\n.\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<user@example.com>\r\nDATA\r\nok\r\n.\r\nQUIT\r\n"
+    static let submissionScript = "EHLO c\r\nAUTH LOGIN\r\ndXNlckBleGFtcGxlLmNvbQ==\r\nc2VjcmV0\r\nMAIL FROM:<user@example.com>\r\nRCPT TO:<user+t@example.com>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n"
+    static let scripts: [(SMTPMode, String)] = [(.mx, mxScript), (.lmtp, lmtpScript), (.submission, submissionScript)]
+
+    @Test(arguments: scripts)
+    func dripFedSessionMatchesWholeInput(mode: SMTPMode, script: String) {
+        var whole = SessionHarness(mode: mode, loopback: true)
+        whole.verdicts["user+t@example.com"] = whole.verdicts["user@example.com"]
+        var drip = whole
+        whole.send(script)
+        for byte in script.utf8 { drip.send(bytes: [byte]) }
+        #expect(drip.transcript == whole.transcript)
+        #expect(drip.delivered == whole.delivered)
+        #expect(drip.closed && whole.closed)
+        #expect(!whole.delivered.isEmpty)
+    }
+
     @Test func pausesWhileAwaitingAnswers() {
         let configuration = SMTPSessionConfiguration(hostname: "h", mode: .mx, tlsAvailable: false)
         var machine = SMTPSessionStateMachine(configuration: configuration, peer: SMTPPeer(address: "", isLoopback: false), sessionID: "p")
