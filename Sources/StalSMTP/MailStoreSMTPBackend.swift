@@ -26,6 +26,15 @@ public struct MailStoreSMTPBackend: SMTPBackend {
         }
     }
 
+    /// The sender must resolve to the authenticated account: its primary address, a
+    /// `+tag` form of it, or one of its aliases.
+    public func senderAllowed(_ sender: EmailAddress, identity: String) async -> Bool {
+        guard let login = EmailAddress(identity),
+              let account = try? directory.account(address: login),
+              case .local(let owner, _)? = try? directory.resolveRecipient(sender) else { return false }
+        return owner == account.id
+    }
+
     public func authenticate(_ credentials: SMTPCredentials, remoteAddress: String) async -> SMTPAuthenticationOutcome {
         switch await directory.authenticate(username: credentials.username, password: credentials.password,
                                             remote: remoteAddress) {

@@ -7,6 +7,10 @@ public protocol SMTPBackend: Sendable {
     /// Resolves a RCPT address (plus-addressing and aliases included).
     func resolveRecipient(_ address: EmailAddress) async -> SMTPRecipientVerdict
 
+    /// Whether the authenticated user `identity` (its login name) may use `sender` as the
+    /// envelope sender on submission.
+    func senderAllowed(_ sender: EmailAddress, identity: String) async -> Bool
+
     /// Checks AUTH credentials; `remoteAddress` feeds the per-IP failure throttle.
     func authenticate(_ credentials: SMTPCredentials, remoteAddress: String) async -> SMTPAuthenticationOutcome
 

@@ -22,6 +22,7 @@ public final class SMTPServerHandler: ChannelDuplexHandler {
     /// A `read` the channel asked for while a backend call was outstanding.
     private var readHeld = false
     private var inactive = false
+    private var idleTimer: Scheduled<Void>?
 
     public init(configuration: SMTPServerConfiguration, backend: any SMTPBackend, clock: any WallClock, sessionID: String) {
         self.configuration = configuration
@@ -36,6 +37,7 @@ public final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
         self.context = nil
     }
 
@@ -46,6 +48,7 @@ public final class SMTPServerHandler: ChannelDuplexHandler {
 
     public func channelInactive(context: ChannelHandlerContext) {
         inactive = true
+        idleTimer?.cancel()
         context.fireChannelInactive()
     }
 
@@ -55,6 +58,7 @@ public final class SMTPServerHandler: ChannelDuplexHandler {
         // Mutated in place: a copy would duplicate the message buffer on every read.
         let actions = buffer.withUnsafeReadableBytes { self.machine!.receive($0) }
         perform(actions)
+        armIdleTimer()
     }
 
     public func read(context: ChannelHandlerContext) {
@@ -74,6 +78,19 @@ public final class SMTPServerHandler: ChannelDuplexHandler {
         machine = SMTPSessionStateMachine(configuration: configuration.session, peer: Self.peer(of: context.channel),
                                           sessionID: sessionID)
         perform(machine!.start())
+        armIdleTimer()
+    }
+
+    /// Restarted by every read and every backend answer; never fires while one is awaited.
+    private func armIdleTimer() {
+        idleTimer?.cancel()
+        idleTimer = nil
+        guard let seconds = configuration.idleTimeoutSeconds, let context, !inactive,
+              machine?.isClosed == false, machine?.isAwaitingResult == false else { return }
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(seconds)) { [self] in
+            guard machine != nil else { return }
+            perform(machine!.idleTimeoutElapsed())
+        }
     }
 
     // MARK: Actions
@@ -96,6 +113,11 @@ public final class SMTPServerHandler: ChannelDuplexHandler {
                 let backend = self.backend
                 run(context) { await backend.resolveRecipient(address) } then: { handler, verdict in
                     handler.machine!.recipientResolved(verdict)
+                }
+            case .checkSender(let sender, let identity):
+                let backend = self.backend
+                run(context) { await backend.senderAllowed(sender, identity: identity) } then: { handler, allowed in
+                    handler.machine!.senderChecked(allowed: allowed)
                 }
             case .authenticate(let credentials):
                 let backend = self.backend
@@ -131,6 +153,7 @@ public final class SMTPServerHandler: ChannelDuplexHandler {
         future.assumeIsolated().whenSuccess { [self] result in
             guard !inactive, machine != nil else { return }
             perform(resume(self, result))
+            armIdleTimer()
             if readHeld, machine?.isAwaitingResult == false, let context = self.context {
                 readHeld = false
                 context.read()

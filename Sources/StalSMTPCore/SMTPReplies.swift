@@ -36,6 +36,10 @@ extension SMTPReply {
     }
 
     // 4xx: transient.
+    static func idleTimeout(hostname: String) -> SMTPReply {
+        SMTPReply(421, EnhancedStatusCode(4, 4, 2), "\(hostname) Timeout waiting for client input, closing connection")
+    }
+
     static let tooManyErrors = SMTPReply(421, EnhancedStatusCode(4, 7, 0), "Too many errors, closing connection")
     static let tooManyRecipients = SMTPReply(452, EnhancedStatusCode(4, 5, 3), "Too many recipients")
     static let temporaryLocalFailure = SMTPReply(451, EnhancedStatusCode(4, 3, 0), "Temporary local failure, try again later")
@@ -80,6 +84,10 @@ extension SMTPReply {
 
     static func unknownUser(_ address: EmailAddress) -> SMTPReply {
         SMTPReply(550, EnhancedStatusCode(5, 1, 1), "<\(address)> Recipient address rejected: User unknown")
+    }
+
+    static func senderNotOwned(_ address: EmailAddress, identity: String) -> SMTPReply {
+        SMTPReply(553, EnhancedStatusCode(5, 7, 1), "<\(address)> Sender address rejected: not owned by user \(identity)")
     }
 
     static func relayDenied(_ address: EmailAddress) -> SMTPReply {

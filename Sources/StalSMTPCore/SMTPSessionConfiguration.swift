@@ -22,14 +22,18 @@ public struct SMTPSessionConfiguration: Hashable, Sendable {
     /// Whether PLAIN/LOGIN need TLS; loopback clients are exempt (RFC 4954 §4 leaves the
     /// policy to the server; sending passwords in clear over a network is refused).
     public var requireTLSForAuth: Bool
+    /// The connection is TLS from its first byte (RFC 8314 submissions on port 465): the
+    /// session starts as if STARTTLS had completed and does not offer STARTTLS.
+    public var implicitTLS: Bool
 
     public init(hostname: String, mode: SMTPMode, limits: Limits = .default, tlsAvailable: Bool,
-                requireTLSForAuth: Bool = true) {
+                requireTLSForAuth: Bool = true, implicitTLS: Bool = false) {
         self.hostname = hostname
         self.mode = mode
         self.limits = limits
         self.tlsAvailable = tlsAvailable
         self.requireTLSForAuth = requireTLSForAuth
+        self.implicitTLS = implicitTLS
     }
 }
 

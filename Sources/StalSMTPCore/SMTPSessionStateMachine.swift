@@ -8,6 +8,9 @@ public enum SMTPAction: Hashable, Sendable {
     case startTLS
     /// Resolve a recipient; answer with `recipientResolved(_:)`.
     case checkRecipient(EmailAddress)
+    /// Submission only: may the authenticated `identity` send as `sender`? Answer with
+    /// `senderChecked(allowed:)`.
+    case checkSender(EmailAddress, identity: String)
     /// Check credentials; answer with `authenticationCompleted(_:)`.
     case authenticate(SMTPCredentials)
     /// Store the message durably; answer with `deliveryCompleted(_:)`, one outcome per
@@ -24,6 +27,7 @@ public struct SMTPSessionStateMachine: Sendable {
     private enum State: Sendable {
         case readingCommands
         case awaitingRecipientVerdict(EmailAddress)
+        case awaitingSenderVerdict(MailTransaction)
         case readingData(SMTPDataDecoder)
         case readingChunk(ChunkReading)
         case awaitingDelivery(SMTPTransaction)
@@ -80,6 +84,7 @@ public struct SMTPSessionStateMachine: Sendable {
         self.peer = peer
         self.sessionID = sessionID
         self.parser = SMTPCommandParser(postmasterDomain: configuration.hostname)
+        self.tlsActive = configuration.implicitTLS
     }
 
     private var limits: Limits { configuration.limits }
@@ -92,7 +97,7 @@ public struct SMTPSessionStateMachine: Sendable {
     /// Whether an action's answer is outstanding (the handler stops reading meanwhile).
     public var isAwaitingResult: Bool {
         switch state {
-        case .awaitingRecipientVerdict, .awaitingDelivery, .awaitingAuthentication: return true
+        case .awaitingRecipientVerdict, .awaitingSenderVerdict, .awaitingDelivery, .awaitingAuthentication: return true
         default: return false
         }
     }
@@ -115,6 +120,15 @@ public struct SMTPSessionStateMachine: Sendable {
         return actions
     }
 
+    /// The client sent nothing for the listener's idle timeout (RFC 5321 §4.5.3.2); the handler
+    /// never calls this while an action's answer is outstanding.
+    public mutating func idleTimeoutElapsed() -> [SMTPAction] {
+        guard !isClosed else { return [] }
+        var actions: [SMTPAction] = [.send(.idleTimeout(hostname: configuration.hostname))]
+        close(into: &actions)
+        return actions
+    }
+
     public mutating func recipientResolved(_ verdict: SMTPRecipientVerdict) -> [SMTPAction] {
         guard case .awaitingRecipientVerdict(let address) = state, transaction != nil else {
             preconditionFailure("recipientResolved without a pending RCPT")
@@ -131,6 +145,22 @@ public struct SMTPSessionStateMachine: Sendable {
             reply(configuration.mode == .submission ? .outboundUnavailable(address) : .relayDenied(address), into: &actions)
         case .temporaryFailure:
             reply(.directoryUnavailable(address), into: &actions)
+        }
+        process(into: &actions)
+        return actions
+    }
+
+    public mutating func senderChecked(allowed: Bool) -> [SMTPAction] {
+        guard case .awaitingSenderVerdict(let pending) = state, let sender = pending.reversePath else {
+            preconditionFailure("senderChecked without a pending MAIL")
+        }
+        state = .readingCommands
+        var actions: [SMTPAction] = []
+        if allowed {
+            transaction = pending
+            reply(.senderOK, into: &actions)
+        } else {
+            reply(.senderNotOwned(sender, identity: authenticatedIdentity ?? ""), into: &actions)
         }
         process(into: &actions)
         return actions
@@ -220,7 +250,7 @@ public struct SMTPSessionStateMachine: Sendable {
                     }
                 }
                 finishChunk(chunk, into: &actions)
-            case .awaitingRecipientVerdict, .awaitingDelivery, .awaitingAuthentication, .closed:
+            case .awaitingRecipientVerdict, .awaitingSenderVerdict, .awaitingDelivery, .awaitingAuthentication, .closed:
                 return
             }
         }
@@ -305,7 +335,15 @@ extension SMTPSessionStateMachine {
         if let reversePath, !parameters.smtpUTF8, !Self.isASCII(reversePath) {
             return reply(.nonASCIIAddressNeedsSMTPUTF8, into: &actions)
         }
-        transaction = MailTransaction(reversePath: reversePath, parameters: parameters)
+        let pending = MailTransaction(reversePath: reversePath, parameters: parameters)
+        // RFC 6409 §6.1: a submission server may refuse envelope senders the authenticated
+        // user does not own. The null sender stays allowed for MDNs and bounces.
+        if configuration.mode == .submission, let reversePath, let identity = authenticatedIdentity {
+            state = .awaitingSenderVerdict(pending)
+            actions.append(.checkSender(reversePath, identity: identity))
+            return
+        }
+        transaction = pending
         reply(.senderOK, into: &actions)
     }
 

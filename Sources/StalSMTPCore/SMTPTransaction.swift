@@ -72,13 +72,20 @@ public struct SMTPTransaction: Hashable, Sendable, CustomStringConvertible {
     /// recipients does not disclose the others.
     public func traceHeaders(receivedAt: Timestamp) -> [UInt8] {
         var text = "Return-Path: <\(reversePath?.description ?? "")>\r\n"
-        text += "Received: from \(trace.heloName) (\(trace.peer.addressLiteral))\r\n"
+        text += "Received: from \(Self.headerSafe(trace.heloName)) (\(trace.peer.addressLiteral))\r\n"
         text += "\tby \(trace.serverHostname) (Stal) with \(trace.protocolKeyword(smtpUTF8: parameters.smtpUTF8)) id \(id)"
         if recipients.count == 1 {
             text += "\r\n\tfor <\(recipients[0].address)>"
         }
         text += "; \(CivilDateTime(receivedAt).rfc5322)\r\n"
         return Array(text.utf8)
+    }
+
+    /// The HELO name is client-chosen text: keep it to one printable ASCII token of at most
+    /// 255 octets so it cannot bend the header's structure or carry raw 8-bit bytes.
+    static func headerSafe(_ name: String) -> String {
+        let bytes = name.utf8.prefix(255).map { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ";") ? $0 : UInt8(ascii: "?") }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Trace headers followed by the message.

@@ -231,6 +231,12 @@ import Testing
             """)
     }
 
+    @Test func heloNameIsMadeHeaderSafe() {
+        #expect(SMTPTransaction.headerSafe("mx.example") == "mx.example")
+        #expect(SMTPTransaction.headerSafe("évil;name") == "??vil?name")
+        #expect(SMTPTransaction.headerSafe(String(repeating: "a", count: 400)).utf8.count == 255)
+    }
+
     @Test func protocolKeywords() {
         var trace = SMTPSessionTrace(heloName: "h", peer: SMTPPeer(address: "2001:db8::1", isLoopback: false),
                                      usedExtendedHello: false, tlsActive: false, authenticated: false, mode: .mx,

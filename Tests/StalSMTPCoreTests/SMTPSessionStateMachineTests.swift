@@ -43,6 +43,8 @@ struct SessionHarness {
                 tlsStarted += 1
             case .checkRecipient(let address):
                 pending.append(contentsOf: machine.recipientResolved(verdicts[address.canonical] ?? .notLocal))
+            case .checkSender(let sender, let identity):
+                pending.append(contentsOf: machine.senderChecked(allowed: sender.canonical == identity))
             case .authenticate(let creds):
                 credentials.append(creds)
                 pending.append(contentsOf: machine.authenticationCompleted(authOutcome))
@@ -203,7 +205,8 @@ struct SessionHarness {
         #expect(session.take() == ["235 2.7.0 Authentication successful"])
         #expect(session.credentials == [SMTPCredentials(username: "user@example.com", password: "secret")])
         #expect(session.machine.authenticatedIdentity == "user@example.com")
-        session.send("MAIL FROM:<user@example.com>\r\nRCPT TO:<x@elsewhere.example>\r\n")
+        session.send("MAIL FROM:<boss@example.com>\r\nMAIL FROM:<user@example.com>\r\nRCPT TO:<x@elsewhere.example>\r\n")
+        #expect(session.transcript.first == "553 5.7.1 <boss@example.com> Sender address rejected: not owned by user user@example.com")
         #expect(session.take().last == "550 5.7.1 <x@elsewhere.example> Sending to other domains is not available: this server has no outbound queue yet")
         session.send("RCPT TO:<other@example.com>\r\nDATA\r\nhi\r\n.\r\n")
         #expect(session.take().last == "250 2.0.0 Ok: stored as s1.1")
@@ -266,6 +269,55 @@ struct SessionHarness {
         var session = SessionHarness()
         session.send("EHLO c\r\nMAIL FROM:<jöran@example.org>\r\nMAIL FROM:<jöran@example.org> SMTPUTF8\r\n")
         #expect(session.take().suffix(2) == ["553 5.6.7 Non-ASCII address requires the SMTPUTF8 parameter", "250 2.1.0 Sender ok"])
+    }
+
+    @Test func implicitTLSOffersAuthButNotStartTLS() {
+        let configuration = SMTPSessionConfiguration(hostname: "h", mode: .submission, tlsAvailable: false, implicitTLS: true)
+        var machine = SMTPSessionStateMachine(configuration: configuration, peer: SMTPPeer(address: "192.0.2.1", isLoopback: false),
+                                              sessionID: "i")
+        _ = machine.start()
+        let actions = machine.receive(Array("EHLO c\r\n".utf8))
+        guard case .send(let reply)? = actions.first else {
+            Issue.record("no EHLO reply")
+            return
+        }
+        #expect(reply.lines.last == "AUTH PLAIN LOGIN")
+        #expect(!reply.lines.contains("STARTTLS"))
+        #expect(machine.tlsActive)
+    }
+
+    @Test func idleTimeoutSends421AndCloses() {
+        var session = SessionHarness()
+        _ = session.take()
+        session.perform(session.machine.idleTimeoutElapsed())
+        #expect(session.take() == ["421 4.4.2 mx.example Timeout waiting for client input, closing connection"])
+        #expect(session.closed)
+        #expect(session.machine.idleTimeoutElapsed().isEmpty)
+    }
+
+    static let mxScript: String = {
+        var text = "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<user@example.com>\r\nRCPT TO:<nobody@example.com>\r\n"
+        text += "DATA\r\nSubject: x\r\n\r\n..dots\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<other@example.com>\r\nBDAT 4\r\nab\r\n"
+        text += "BDAT 2 LAST\r\nyz"
+        text += String(repeating: "L", count: 5000)
+        text += "\r\nQUIT\r\n"
+        return text
+    }()
+    static let lmtpScript = "LHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<user@example.com>\r\nRCPT TO:<other@example.com>\r\nDATA\r\nx\n.\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<user@example.com>\r\nDATA\r\nok\r\n.\r\nQUIT\r\n"
+    static let submissionScript = "EHLO c\r\nAUTH LOGIN\r\ndXNlckBleGFtcGxlLmNvbQ==\r\nc2VjcmV0\r\nMAIL FROM:<user@example.com>\r\nRCPT TO:<user+t@example.com>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n"
+    static let scripts: [(SMTPMode, String)] = [(.mx, mxScript), (.lmtp, lmtpScript), (.submission, submissionScript)]
+
+    @Test(arguments: scripts)
+    func dripFedSessionMatchesWholeInput(mode: SMTPMode, script: String) {
+        var whole = SessionHarness(mode: mode, loopback: true)
+        whole.verdicts["user+t@example.com"] = whole.verdicts["user@example.com"]
+        var drip = whole
+        whole.send(script)
+        for byte in script.utf8 { drip.send(bytes: [byte]) }
+        #expect(drip.transcript == whole.transcript)
+        #expect(drip.delivered == whole.delivered)
+        #expect(drip.closed && whole.closed)
+        #expect(!whole.delivered.isEmpty)
     }
 
     @Test func pausesWhileAwaitingAnswers() {

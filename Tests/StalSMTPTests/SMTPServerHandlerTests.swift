@@ -26,6 +26,10 @@ final class RecordingBackend: SMTPBackend, @unchecked Sendable {
         }
     }
 
+    func senderAllowed(_ sender: EmailAddress, identity: String) async -> Bool {
+        sender.canonical == identity.lowercased()
+    }
+
     func authenticate(_ credentials: SMTPCredentials, remoteAddress: String) async -> SMTPAuthenticationOutcome {
         lock.withLock { _logins.append((credentials.username, remoteAddress)) }
         return credentials.password == "correct horse" ? .success(identity: credentials.username) : .failure
@@ -68,6 +72,21 @@ final class RecordingBackend: SMTPBackend, @unchecked Sendable {
         try await connection.send(String(repeating: "x", count: 4_000) + "\r\nNOOP\r\n")
         #expect(try await connection.replies(2) == ["500 5.5.2 Line too long\r\n", "250 2.0.0 Ok\r\n"])
         #expect(connection.channel.isActive)
+    }
+
+    @Test func idleClientIsDisconnected() async throws {
+        let connection = try await SMTPTestConnection(
+            configuration: SMTPServerConfiguration(hostname: "mx.example", mode: .mx, idleTimeoutSeconds: 300),
+            backend: RecordingBackend())
+        _ = try await connection.reply()
+        await connection.channel.testingEventLoop.advanceTime(by: .seconds(200))
+        try await connection.send("NOOP\r\n")
+        #expect(try await connection.reply() == "250 2.0.0 Ok\r\n")
+        await connection.channel.testingEventLoop.advanceTime(by: .seconds(200))
+        #expect(connection.channel.isActive)
+        await connection.channel.testingEventLoop.advanceTime(by: .seconds(100))
+        #expect(try await connection.reply() == "421 4.4.2 mx.example Timeout waiting for client input, closing connection\r\n")
+        try await connection.channel.closeFuture.get()
     }
 
     @Test func submissionRefusesPlaintextAuthFromTheNetwork() async throws {

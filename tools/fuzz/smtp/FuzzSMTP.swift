@@ -38,6 +38,9 @@ func exercise(_ bytes: [UInt8]) {
                                                         .unknownUser, .notLocal, .temporaryFailure]
                 verdictIndex += 1
                 pending.append(contentsOf: machine.recipientResolved(verdicts[verdictIndex % verdicts.count]))
+            case .checkSender:
+                verdictIndex += 1
+                pending.append(contentsOf: machine.senderChecked(allowed: verdictIndex % 2 == 0))
             case .authenticate:
                 pending.append(contentsOf: machine.authenticationCompleted(.success(identity: "u@mx.example")))
             case .deliver(let transaction):
