@@ -1,6 +1,9 @@
 import StalCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Per-IP authentication failure accounting, as a pure value: the caller passes the time.
+/// Per-address (IPv4) or per-/64 (IPv6) authentication failure accounting, as a pure value: the caller passes the time.
 /// After `authFailuresBeforeSlowdown` failures each further failure is answered after a
 /// growing delay; after `authFailuresBeforeBlock` the IP is refused outright for a period
 /// that doubles with each further failure, capped at `authBlockSecondsMax`. A success, or an
@@ -33,7 +36,22 @@ public struct AuthThrottle: Sendable {
 
     public var trackedCount: Int { entries.count }
 
-    public mutating func check(_ remote: String, now: Timestamp) -> Decision {
+    /// The unit that is counted: an IPv4 address, or the /64 of an IPv6 address (one
+    /// subscriber's LAN, whose addresses an attacker can rotate freely). IPv4-mapped IPv6
+    /// counts as the IPv4 address; anything unparsable counts as itself.
+    public static func throttleKey(_ remote: String) -> String {
+        var v6 = in6_addr()
+        guard remote.contains(":"), inet_pton(AF_INET6, remote, &v6) == 1 else { return remote }
+        let bytes = withUnsafeBytes(of: v6) { Array($0) }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        let hex = Array("0123456789abcdef")
+        return String(bytes[0..<8].flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] }) + "::/64"
+    }
+
+    public mutating func check(_ address: String, now: Timestamp) -> Decision {
+        let remote = Self.throttleKey(address)
         guard let e = entries[remote] else { return .allowed }
         if now.millisecondsSinceEpoch - e.lastFailure.millisecondsSinceEpoch > Self.forgetAfterMilliseconds {
             entries[remote] = nil
@@ -46,7 +64,8 @@ public struct AuthThrottle: Sendable {
     }
 
     /// Records a failure; returns how long the caller must wait before answering.
-    public mutating func recordFailure(_ remote: String, now: Timestamp) -> Int64 {
+    public mutating func recordFailure(_ address: String, now: Timestamp) -> Int64 {
+        let remote = Self.throttleKey(address)
         var e = entries[remote] ?? Entry(failures: 0, lastFailure: now, blockedUntil: nil)
         if now.millisecondsSinceEpoch - e.lastFailure.millisecondsSinceEpoch > Self.forgetAfterMilliseconds {
             e = Entry(failures: 0, lastFailure: now, blockedUntil: nil)
@@ -65,8 +84,8 @@ public struct AuthThrottle: Sendable {
         return min(Self.delayMillisecondsBase << Int64(doublings), Self.delayMillisecondsMax)
     }
 
-    public mutating func recordSuccess(_ remote: String) {
-        entries[remote] = nil
+    public mutating func recordSuccess(_ address: String) {
+        entries[Self.throttleKey(address)] = nil
     }
 
     private mutating func evictIfFull() {

@@ -178,7 +178,7 @@ public struct DirectoryStateMachine: ShardStateMachine {
         case let .setAdminPassword(c):
             state.put(.directory, DirectoryKeys.admin(c.name), Array(c.passwordHash.utf8))
         case .createAccount, .deleteAccount, .createMailbox, .renameMailbox, .deleteMailbox, .setSubscribed,
-             .deliver, .storeKeywords, .copyEmails, .expunge:
+             .deliver, .storeKeywords, .copyEmails, .expunge, .collectBlobs:
             throw StalError(.invalidArgument, "mail command sent to the directory shard")
         }
         return .done

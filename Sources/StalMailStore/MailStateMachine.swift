@@ -6,14 +6,25 @@ import StalStorage
 /// read and written through the staged state, so a command sees the effects of the commands
 /// before it in the same group, and a failing command leaves nothing behind.
 public struct MailStateMachine: ShardStateMachine {
-    let notifier: ChangeNotifier
+    public static let defaultChangeLogRetained: UInt64 = 100_000
 
-    public init(notifier: ChangeNotifier) {
+    let notifier: ChangeNotifier
+    /// Where collected blob files are deleted; nil leaves their files in place (a replica
+    /// that keeps no blob files, or a test). `MailStore.local` passes its blob store.
+    let blobs: (any MailBlobStore)?
+    /// Change records kept per account; older ones are deleted as new ones are written.
+    /// Part of the replicated configuration: every replica must use the same value.
+    let changeLogRetained: UInt64
+
+    public init(notifier: ChangeNotifier, blobs: (any MailBlobStore)? = nil,
+                changeLogRetained: UInt64 = MailStateMachine.defaultChangeLogRetained) {
         self.notifier = notifier
+        self.blobs = blobs
+        self.changeLogRetained = changeLogRetained
     }
 
     public func apply(_ command: ShardCommand, index: UInt64, state: StagedWrites) throws -> CommandResult {
-        var tx = MailTransaction(state: state)
+        var tx = MailTransaction(state: state, changeLogRetained: changeLogRetained)
         let result: CommandResult
         switch command {
         case let .createAccount(c): result = try tx.createAccount(c)
@@ -26,12 +37,20 @@ public struct MailStateMachine: ShardStateMachine {
         case let .storeKeywords(c): result = try tx.storeKeywords(c)
         case let .copyEmails(c): result = try tx.copyEmails(c)
         case let .expunge(c): result = try tx.expunge(c)
+        case let .collectBlobs(c): result = try tx.collectBlobs(c, index: index)
         case .addDomain, .removeDomain, .addAccount, .removeAccount, .setPassword, .addAlias, .removeAlias,
              .setCatchAll, .setAdminPassword:
             throw StalError(.invalidArgument, "directory command sent to a mail shard")
         }
         try tx.finish()
         return result
+    }
+
+    /// Deletes the files of collected blobs before the collection marks become visible, so
+    /// a proposer that reads no new mark can rely on the file it checked.
+    public func willCommit(_ command: ShardCommand, result: CommandResult) {
+        guard case let .collectBlobs(c) = command, case let .blobsCollected(ids) = result, let blobs else { return }
+        for id in ids { try? blobs.delete(tenant: c.tenant, id: id) }
     }
 
     public func committed(_ command: ShardCommand, result: CommandResult) {
@@ -44,11 +63,13 @@ public struct MailStateMachine: ShardStateMachine {
 /// modseq per command, taken on its first change, and one change-log record.
 struct MailTransaction {
     let state: StagedWrites
+    let changeLogRetained: UInt64
     private var modSeqs: [AccountID: ModSeq] = [:]
     private var changes: [AccountID: [ChangeRecord.Change]] = [:]
 
-    init(state: StagedWrites) {
+    init(state: StagedWrites, changeLogRetained: UInt64) {
         self.state = state
+        self.changeLogRetained = changeLogRetained
     }
 
     // MARK: records
@@ -113,6 +134,9 @@ struct MailTransaction {
         for (a, list) in changes.sorted(by: { $0.key < $1.key }) {
             guard let s = modSeqs[a] else { continue }
             state.put(.state, Keys.change(a, s), ChangeRecord(changes: list).encode())
+            if s.rawValue > changeLogRetained {
+                state.delete(.state, Keys.change(a, ModSeq(rawValue: s.rawValue - changeLogRetained)))
+            }
         }
     }
 
@@ -307,7 +331,13 @@ struct MailTransaction {
         }
         if let inline = blob.inlineCompressed {
             state.put(.blobs, Keys.blobData(tenant, blob.id), inline)
+        } else {
+            let mark = try state.get(.blobs, Keys.blobCollected(tenant, blob.id)).map { KeyCoding.u64($0, at: 0) } ?? 0
+            guard mark == blob.collectedMark else {
+                throw StalError(.conflict, "blob \(blob.id) was collected after it was written; write it again")
+            }
         }
+        state.delete(.blobs, Keys.blobGarbage(tenant, blob.id))
         state.put(.blobs, key, BlobRecord(references: count, size: blob.size, inline: blob.inlineCompressed != nil).encode())
     }
 
@@ -319,8 +349,8 @@ struct MailTransaction {
         state.put(.blobs, key, rec.encode())
     }
 
-    /// Drops one reference; the last one deletes an inline blob's bytes. Blob-store files
-    /// are left for a garbage collector that checks the count is still zero.
+    /// Drops one reference; the last one deletes an inline blob's bytes, or marks a
+    /// blob-store blob collectable.
     private func releaseBlob(_ tenant: TenantID, _ id: BlobID) throws {
         let key = Keys.blobRecord(tenant, id)
         guard let bytes = try state.get(.blobs, key) else { throw StalError(.corrupted, "blob \(id) has no record") }
@@ -330,7 +360,11 @@ struct MailTransaction {
             state.put(.blobs, key, rec.encode())
         } else {
             state.delete(.blobs, key)
-            if rec.inline { state.delete(.blobs, Keys.blobData(tenant, id)) }
+            if rec.inline {
+                state.delete(.blobs, Keys.blobData(tenant, id))
+            } else {
+                state.put(.blobs, Keys.blobGarbage(tenant, id), [])
+            }
         }
     }
 
@@ -503,6 +537,22 @@ struct MailTransaction {
             put(a, emailID, rec)
             record(a, .emailUpdated(emailID))
         }
+    }
+
+    /// Marks up to `limit` unreferenced blob-store blobs collected at this log index.
+    func collectBlobs(_ c: CollectBlobsCommand, index: UInt64) throws -> CommandResult {
+        var collected: [BlobID] = []
+        let prefix = Keys.blobGarbage(c.tenant)
+        for pair in try state.scan(.blobs, prefix: prefix, limit: Int(c.limit)) {
+            guard let id = BlobID(digest: Array(pair.key[prefix.count...])) else {
+                throw StalError(.corrupted, "garbage key of \(pair.key.count) bytes")
+            }
+            state.delete(.blobs, pair.key)
+            guard try state.get(.blobs, Keys.blobRecord(c.tenant, id)) == nil else { continue }
+            state.put(.blobs, Keys.blobCollected(c.tenant, id), idBytes(index))
+            collected.append(id)
+        }
+        return .blobsCollected(collected)
     }
 
     mutating func expunge(_ c: ExpungeCommand) throws -> CommandResult {

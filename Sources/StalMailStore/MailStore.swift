@@ -13,9 +13,13 @@ public final class MailStore: Sendable {
         public var inlineBlobBytesMax = 64 * 1024
         public var zstdLevel: Int32 = 3
         public var messageOctetsMax = 50 * 1024 * 1024
+        /// Must equal the `MailStateMachine`'s value (`local` passes it to both).
+        public var changeLogRetained = MailStateMachine.defaultChangeLogRetained
 
         public init() {}
     }
+
+    static let collectedBlobRetries = 3
 
     public static let defaultMailboxes: [(String, MailboxRole)] = [
         ("INBOX", .inbox), ("Drafts", .drafts), ("Sent", .sent), ("Junk", .junk), ("Trash", .trash), ("Archive", .archive),
@@ -23,14 +27,14 @@ public final class MailStore: Sendable {
 
     private let engine: any KVEngine
     private let log: any ShardLog
-    private let blobs: any BlobStore
+    private let blobs: any MailBlobStore
     private let notifier: ChangeNotifier
     private let clock: any WallClock
     private let ids: IDSource
     private let options: Options
     private let onShutdown: @Sendable () -> Void
 
-    public init(engine: any KVEngine, log: any ShardLog, blobs: any BlobStore, notifier: ChangeNotifier,
+    public init(engine: any KVEngine, log: any ShardLog, blobs: any MailBlobStore, notifier: ChangeNotifier,
                 clock: any WallClock, random: any RandomSource, options: Options = Options(),
                 onShutdown: @escaping @Sendable () -> Void = {}) {
         self.engine = engine
@@ -44,11 +48,12 @@ public final class MailStore: Sendable {
     }
 
     /// A store on one node: its own `LocalShardLog` over `engine`, applying `MailStateMachine`.
-    public static func local(engine: any KVEngine, blobs: any BlobStore, clock: any WallClock,
+    public static func local(engine: any KVEngine, blobs: any MailBlobStore, clock: any WallClock,
                              random: any RandomSource, shard: UInt64 = 0, options: Options = Options(),
                              logOptions: LocalShardLog.Options = LocalShardLog.Options()) throws -> MailStore {
         let notifier = ChangeNotifier(engine: engine)
-        let log = try LocalShardLog(engine: engine, shard: shard, stateMachine: MailStateMachine(notifier: notifier),
+        let log = try LocalShardLog(engine: engine, shard: shard, stateMachine: MailStateMachine(notifier: notifier, blobs: blobs,
+                                                                  changeLogRetained: options.changeLogRetained),
                                     options: logOptions)
         return MailStore(engine: engine, log: log, blobs: blobs, notifier: notifier, clock: clock, random: random,
                          options: options, onShutdown: { log.shutdown() })
@@ -195,7 +200,7 @@ public final class MailStore: Sendable {
 
     /// Hashes and compresses the message; small results ride inline in the command, larger
     /// ones are written durably to the blob store first.
-    private func prepareBlob(_ bytes: [UInt8], tenant: TenantID) async throws -> BlobReference {
+    private func prepareBlob(_ bytes: [UInt8], tenant: TenantID, forceWrite: Bool) async throws -> BlobReference {
         guard bytes.count <= options.messageOctetsMax else {
             throw StalError(.limitExceeded, "message of \(bytes.count) octets over \(options.messageOctetsMax)")
         }
@@ -204,11 +209,24 @@ public final class MailStore: Sendable {
         if compressed.count < options.inlineBlobBytesMax {
             return BlobReference(id: id, size: UInt64(bytes.count), inlineCompressed: compressed)
         }
+        // A referenced blob's file cannot be collected, so it need not be written again.
         let known = try engine.get(.blobs, Keys.blobRecord(tenant, id)).map { try BlobRecord(decoding: $0) }
-        if known == nil || known?.inline == true {
+        if forceWrite || known == nil || known?.inline == true {
             try await blobs.write(tenant: tenant, id: id, compressed: compressed)
         }
-        return BlobReference(id: id, size: UInt64(bytes.count), inlineCompressed: nil)
+        // Read only now that the file is known to exist: a collection marked after this
+        // read makes apply refuse the command instead of referencing a deleted file.
+        let mark = try engine.get(.blobs, Keys.blobCollected(tenant, id)).map { KeyCoding.u64($0, at: 0) } ?? 0
+        return BlobReference(id: id, size: UInt64(bytes.count), inlineCompressed: nil, collectedMark: mark)
+    }
+
+    /// Deletes up to `limit` blob-store blobs of `tenant` that no email references any more;
+    /// returns their ids. Safe against concurrent deliveries of the same content.
+    @discardableResult
+    public func collectGarbage(tenant: TenantID, limit: Int = 1000) async throws -> [BlobID] {
+        let result = try await propose(.collectBlobs(CollectBlobsCommand(tenant: tenant, limit: UInt32(clamping: limit))))
+        guard case let .blobsCollected(ids) = result else { throw StalError(.internal, "collectBlobs returned \(result)") }
+        return ids
     }
 
     public func readBlob(tenant: TenantID, _ id: BlobID) async throws -> [UInt8] {
@@ -273,13 +291,24 @@ public final class MailStore: Sendable {
 
     private func deliverOne(_ bytes: [UInt8], receivedAt: Timestamp, tenant: TenantID,
                             targets: [DeliveryTarget]) async throws -> [Result<AppendResult, StalError>] {
-        let blob = try await prepareBlob(bytes, tenant: tenant)
         let entries = targets.map { t -> DeliveryEntry in
             let id = ids.next()
             return DeliveryEntry(account: t.account, mailbox: t.mailbox, keywords: t.keywords,
                                  emailID: EmailID(rawValue: id), threadID: ThreadID(rawValue: id))
         }
-        let result = try await propose(.deliver(DeliverCommand(tenant: tenant, blob: blob, receivedAt: receivedAt, entries: entries)))
+        var attempt = 0
+        var result: CommandResult
+        while true {
+            let blob = try await prepareBlob(bytes, tenant: tenant, forceWrite: attempt > 0)
+            do {
+                result = try await propose(.deliver(DeliverCommand(tenant: tenant, blob: blob, receivedAt: receivedAt, entries: entries)))
+                break
+            } catch let error as StalError where error.kind == .conflict && attempt < Self.collectedBlobRetries {
+                // The only whole-command conflict of a delivery: its blob file was collected
+                // between writing and applying. Write it again and retry.
+                attempt += 1
+            }
+        }
         guard case let .delivered(outcomes) = result, outcomes.count == targets.count else {
             throw StalError(.internal, "deliver returned \(result)")
         }
@@ -381,11 +410,17 @@ public final class MailStore: Sendable {
     }
 
     /// Changes after `since`, folded so each id appears once (created+destroyed vanishes).
+    /// Throws `.limitExceeded` when `since` is older than the retained change log
+    /// (`Options.changeLogRetained` modseqs): the client must resynchronise fully
+    /// (JMAP cannotCalculateChanges, IMAP QRESYNC falls back to a full listing).
     public func changes(_ account: AccountID, since: ModSeq) throws -> ChangeSet {
         let snap = try engine.snapshot()
         let top = try requireAccount(account, in: snap).modSeq
         var set = ChangeSet(since: since, upTo: top)
         guard since < top else { return set }
+        guard top.rawValue - since.rawValue <= options.changeLogRetained else {
+            throw StalError(.limitExceeded, "changes since modseq \(since) are no longer kept")
+        }
         var emailState: [EmailID: Int] = [:]   // 1 created, 2 updated, 3 destroyed
         var mailboxState: [MailboxID: Int] = [:]
         var emailOrder: [EmailID] = []

@@ -14,6 +14,8 @@ import StalStorage
 /// `blobs` family:
 ///   r tenant digest        -> BlobRecord (reference count, size, where the bytes are)
 ///   d tenant digest        -> zstd frame of an inline blob
+///   g tenant digest        -> "" (a blob-store blob lost its last reference; collectable)
+///   x tenant digest        -> log index of the collection that deleted the blob's file
 enum Keys {
     static let account: UInt8 = UInt8(ascii: "a")
     static let mailbox: UInt8 = UInt8(ascii: "m")
@@ -24,6 +26,8 @@ enum Keys {
     static let change: UInt8 = UInt8(ascii: "c")
     static let blobRecord: UInt8 = UInt8(ascii: "r")
     static let blobData: UInt8 = UInt8(ascii: "d")
+    static let blobGarbage: UInt8 = UInt8(ascii: "g")
+    static let blobCollected: UInt8 = UInt8(ascii: "x")
 
     static func account(_ a: AccountID) -> [UInt8] { KeyCoding.key(account, a.rawValue) }
     static func mailbox(_ a: AccountID, _ m: MailboxID) -> [UInt8] { KeyCoding.key(mailbox, a.rawValue, m.rawValue) }
@@ -46,6 +50,9 @@ enum Keys {
     static func changes(_ a: AccountID) -> [UInt8] { KeyCoding.key(change, a.rawValue) }
     static func blobRecord(_ t: TenantID, _ b: BlobID) -> [UInt8] { KeyCoding.key(blobRecord, t.rawValue) + b.digest }
     static func blobData(_ t: TenantID, _ b: BlobID) -> [UInt8] { KeyCoding.key(blobData, t.rawValue) + b.digest }
+    static func blobGarbage(_ t: TenantID, _ b: BlobID) -> [UInt8] { KeyCoding.key(blobGarbage, t.rawValue) + b.digest }
+    static func blobGarbage(_ t: TenantID) -> [UInt8] { KeyCoding.key(blobGarbage, t.rawValue) }
+    static func blobCollected(_ t: TenantID, _ b: BlobID) -> [UInt8] { KeyCoding.key(blobCollected, t.rawValue) + b.digest }
 }
 
 /// Every record starts with a format version byte, like commands.

@@ -41,6 +41,7 @@ public enum CommandResult: Hashable, Sendable {
     case keywordsStored(changed: [UInt32], failed: [UInt32], modSeq: ModSeq)
     case copied(uidValidity: UInt32, mapping: [UIDPair], modSeq: ModSeq)
     case expunged(uids: [UInt32], modSeq: ModSeq)
+    case blobsCollected([BlobID])
 }
 
 /// The one write path: a command returns only after it is durable and applied.
@@ -53,6 +54,15 @@ public protocol ShardLog: Sendable {
 /// group) and must not read clocks, randomness or anything outside the command and state.
 public protocol ShardStateMachine: Sendable {
     func apply(_ command: ShardCommand, index: UInt64, state: StagedWrites) throws -> CommandResult
+    /// Called in log order for each applied command after the whole group is applied and
+    /// before its batch is written, i.e. before any reader can see the effects. For side
+    /// effects that must precede visibility (deleting collected blob files); runs on the
+    /// log's writer thread.
+    func willCommit(_ command: ShardCommand, result: CommandResult)
     /// Called in log order after the entry and its effects are durable.
     func committed(_ command: ShardCommand, result: CommandResult)
+}
+
+extension ShardStateMachine {
+    public func willCommit(_ command: ShardCommand, result: CommandResult) {}
 }

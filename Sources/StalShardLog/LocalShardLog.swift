@@ -166,6 +166,10 @@ public final class LocalShardLog: ShardLog, @unchecked Sendable {
                 results.append(.failed(StalError(.internal, "\(error)")))
             }
         }
+        for (proposal, result) in zip(group, results) {
+            if case .failed = result { continue }
+            stateMachine.willCommit(proposal.command, result: result)
+        }
         var applied = ByteWriter(capacity: 8)
         applied.u64(index)
         staging.appendUnread(.put(.log, key: Self.appliedKey(shard), value: applied.bytes))

@@ -95,11 +95,16 @@ public struct BlobReference: Hashable, Sendable {
     public var id: BlobID
     public var size: UInt64
     public var inlineCompressed: [UInt8]?
+    /// For a blob-store blob: the tenant's collection mark for this id that the proposer read
+    /// after making sure the file exists (0: none). Apply refuses to reference the file when a
+    /// garbage collection marked it since, because the file may be gone.
+    public var collectedMark: UInt64
 
-    public init(id: BlobID, size: UInt64, inlineCompressed: [UInt8]?) {
+    public init(id: BlobID, size: UInt64, inlineCompressed: [UInt8]?, collectedMark: UInt64 = 0) {
         self.id = id
         self.size = size
         self.inlineCompressed = inlineCompressed
+        self.collectedMark = collectedMark
     }
 }
 
@@ -185,5 +190,17 @@ public struct ExpungeCommand: Hashable, Sendable {
         self.account = account
         self.mailbox = mailbox
         self.uids = uids
+    }
+}
+
+/// Collects blob-store blobs of a tenant whose last reference is gone: apply marks up to
+/// `limit` of them collected, and the state machine deletes their files before the marks
+/// become visible.
+public struct CollectBlobsCommand: Hashable, Sendable {
+    public var tenant: TenantID
+    public var limit: UInt32
+    public init(tenant: TenantID, limit: UInt32) {
+        self.tenant = tenant
+        self.limit = limit
     }
 }

@@ -15,6 +15,7 @@ public enum ShardCommand: Hashable, Sendable {
     case storeKeywords(StoreKeywordsCommand)
     case copyEmails(CopyEmailsCommand)
     case expunge(ExpungeCommand)
+    case collectBlobs(CollectBlobsCommand)
 
     case addDomain(AddDomainCommand)
     case removeDomain(RemoveDomainCommand)
@@ -43,6 +44,7 @@ public enum ShardCommand: Hashable, Sendable {
         case let .storeKeywords(c): return [c.account]
         case let .copyEmails(c): return [c.account]
         case let .expunge(c): return [c.account]
+        case .collectBlobs: return []
         case .addDomain, .removeDomain, .addAccount, .removeAccount, .setPassword, .addAlias,
              .removeAlias, .setCatchAll, .setAdminPassword:
             return []
@@ -53,7 +55,7 @@ public enum ShardCommand: Hashable, Sendable {
 
     private enum Tag: UInt8 {
         case createAccount = 1, deleteAccount, createMailbox, renameMailbox, deleteMailbox, setSubscribed,
-             deliver, storeKeywords, copyEmails, expunge
+             deliver, storeKeywords, copyEmails, expunge, collectBlobs
         case addDomain = 64, removeDomain, addAccount, removeAccount, setPassword, addAlias, removeAlias,
              setCatchAll, setAdminPassword
     }
@@ -85,6 +87,7 @@ public enum ShardCommand: Hashable, Sendable {
             w.u64(c.tenant.rawValue)
             w.raw(c.blob.id.digest); w.u64(c.blob.size)
             if let inline = c.blob.inlineCompressed { w.u8(1); w.lengthPrefixed(inline) } else { w.u8(0) }
+            w.u64(c.blob.collectedMark)
             w.i64(c.receivedAt.millisecondsSinceEpoch)
             w.u32(UInt32(c.entries.count))
             for e in c.entries {
@@ -105,6 +108,8 @@ public enum ShardCommand: Hashable, Sendable {
             w.u8(Tag.expunge.rawValue)
             w.u64(c.account.rawValue); w.u64(c.mailbox.rawValue)
             if let uids = c.uids { w.u8(1); Self.encode(uids: uids, &w) } else { w.u8(0) }
+        case let .collectBlobs(c):
+            w.u8(Tag.collectBlobs.rawValue); w.u64(c.tenant.rawValue); w.u32(c.limit)
         case let .addDomain(c):
             w.u8(Tag.addDomain.rawValue); w.u64(c.tenant.rawValue); w.string(c.domain)
         case let .removeDomain(c):
@@ -168,6 +173,7 @@ public enum ShardCommand: Hashable, Sendable {
             guard let id = BlobID(digest: try r.raw(32)) else { throw StalError(.corrupted, "blob id") }
             let size = try r.u64()
             let inline: [UInt8]? = try r.bool() ? try r.lengthPrefixed() : nil
+            let mark = try r.u64()
             let receivedAt = Timestamp(millisecondsSinceEpoch: try r.i64())
             let n = try r.count(minElementBytes: 29)
             var entries: [DeliveryEntry] = []
@@ -178,7 +184,7 @@ public enum ShardCommand: Hashable, Sendable {
                 entries.append(DeliveryEntry(account: account, mailbox: mailbox, keywords: keywords,
                                              emailID: EmailID(rawValue: try r.u64()), threadID: ThreadID(rawValue: try r.u64())))
             }
-            self = .deliver(DeliverCommand(tenant: tenant, blob: BlobReference(id: id, size: size, inlineCompressed: inline),
+            self = .deliver(DeliverCommand(tenant: tenant, blob: BlobReference(id: id, size: size, inlineCompressed: inline, collectedMark: mark),
                                            receivedAt: receivedAt, entries: entries))
         case .storeKeywords:
             let account = AccountID(rawValue: try r.u64()), mailbox = MailboxID(rawValue: try r.u64())
@@ -202,6 +208,9 @@ public enum ShardCommand: Hashable, Sendable {
             let account = AccountID(rawValue: try r.u64()), mailbox = MailboxID(rawValue: try r.u64())
             let uids: [UInt32]? = try r.bool() ? try Self.decodeUIDs(&r) : nil
             self = .expunge(ExpungeCommand(account: account, mailbox: mailbox, uids: uids))
+        case .collectBlobs:
+            let tenant = TenantID(rawValue: try r.u64())
+            self = .collectBlobs(CollectBlobsCommand(tenant: tenant, limit: try r.u32()))
         case .addDomain:
             let tenant = TenantID(rawValue: try r.u64())
             self = .addDomain(AddDomainCommand(tenant: tenant, domain: try r.string()))

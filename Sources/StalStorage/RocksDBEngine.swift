@@ -30,8 +30,10 @@ public final class RocksDBEngine: KVEngine, @unchecked Sendable {
     private let syncWrite: OpaquePointer
     private let asyncWrite: OpaquePointer
 
+    /// Opens (creating if needed, with missing parent directories) the database at `path`.
     public init(path: String, options config: Options = Options()) throws {
         self.path = path
+        for created in try Directories.create(Directories.parent(of: path)) { try Directories.sync(Directories.parent(of: created)) }
         options = rocksdb_options_create()
         rocksdb_options_set_create_if_missing(options, 1)
         rocksdb_options_set_create_missing_column_families(options, 1)

@@ -194,6 +194,19 @@ func addr(_ s: String) -> EmailAddress { EmailAddress(s)! }
         #expect(t.trackedCount <= 10)
     }
 
+    @Test func ipv6AddressesAreCountedPerSlash64() {
+        #expect(AuthThrottle.throttleKey("192.0.2.7") == "192.0.2.7")
+        #expect(AuthThrottle.throttleKey("2001:db8:1:2::1") == "20010db800010002::/64")
+        #expect(AuthThrottle.throttleKey("2001:db8:1:2:ffff:1:2:3") == "20010db800010002::/64")
+        #expect(AuthThrottle.throttleKey("::ffff:198.51.100.9") == "198.51.100.9")
+        #expect(AuthThrottle.throttleKey("not an address") == "not an address")
+        var t = AuthThrottle(limits: limits())
+        let now = Timestamp(secondsSinceEpoch: 1_000_000)
+        for i in 0..<5 { _ = t.recordFailure("2001:db8:1:2::\(i + 1)", now: now) }
+        #expect(t.check("2001:db8:1:2::99", now: now) == .blocked(retryAfterSeconds: 60))
+        #expect(t.check("2001:db8:1:3::1", now: now) == .allowed)
+    }
+
     @Test func passwordHashesVerify() throws {
         let h = PasswordHasher.fastForTests
         let encoded = try h.hash("s3cret pass", salt: Array(repeating: 7, count: 16))

@@ -51,7 +51,7 @@ func runWorkload(_ store: MailStore, account: AccountID, tenant: TenantID, seed:
         let commands = try f.engine.scan(.log, prefix: [UInt8(ascii: "E")]).map { try ShardCommand(decoding: $0.value) }
         #expect(commands.count > 40)
         let replica = MemoryEngine()
-        let log = try LocalShardLog(engine: replica, stateMachine: MailStateMachine(notifier: ChangeNotifier(engine: replica)))
+        let log = try LocalShardLog(engine: replica, stateMachine: MailStateMachine(notifier: ChangeNotifier(engine: replica), blobs: nil))
         for c in commands { _ = try await log.propose(c) }
         log.shutdown()
         let original = try f.engine.dump([.state, .blobs])

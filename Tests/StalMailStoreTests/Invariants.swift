@@ -43,3 +43,10 @@ private func checkAccount(_ store: MailStore, _ engine: any KVEngine, _ account:
     }
     #expect(used == info.usedBytes)
 }
+
+/// Blob records of a tenant whose bytes live in the blob store rather than inline.
+func fileBlobRecords(_ engine: any KVEngine, tenant: TenantID) throws -> Int {
+    try engine.scan(.blobs, prefix: KeyCoding.key(Keys.blobRecord, tenant.rawValue)).filter {
+        try !BlobRecord(decoding: $0.value).inline
+    }.count
+}

@@ -235,6 +235,23 @@ import Testing
         f.store.shutdown()
     }
 
+    @Test func changeLogIsPrunedAndOldStatesAreRefused() async throws {
+        var options = MailStore.Options()
+        options.changeLogRetained = 5
+        let f = try StoreFixture(options: options)
+        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let inbox = try f.inbox()
+        let start = try f.store.highestModSeq(f.account)
+        for i in 0..<10 { _ = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(i)) }
+        #expect(try f.engine.scan(.state, prefix: [UInt8(ascii: "c")]).count == 5)
+        #expect(throws: StalError(.limitExceeded, "changes since modseq \(start) are no longer kept")) {
+            try f.store.changes(f.account, since: start)
+        }
+        let recent = try f.store.changes(f.account, since: ModSeq(rawValue: start.rawValue + 5))
+        #expect(recent.createdEmails.count == 5)
+        f.store.shutdown()
+    }
+
     @Test func notificationsFireAfterCommit() async throws {
         let f = try StoreFixture()
         try await f.store.createAccount(f.account, tenant: f.tenant)
@@ -299,6 +316,66 @@ import Testing
         #expect(try await f.store.readBlob(account: f.account, summary.blobID) == bytes)
         try checkInvariants(f.store, f.engine, account: f.account)
         f.store.shutdown()
+    }
+
+    @Test func unreferencedBlobFilesAreCollected() async throws {
+        var options = MailStore.Options()
+        options.inlineBlobBytesMax = 16
+        let f = try StoreFixture(options: options)
+        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let inbox = try f.inbox()
+        let bytes = StoreFixture.message(1, padding: 3000)
+        let id = MailStore.blobID(for: bytes)
+        _ = try await f.store.append(f.account, mailbox: inbox, bytes: bytes, keywords: [.deleted])
+        #expect(try await f.store.collectGarbage(tenant: f.tenant).isEmpty)
+        _ = try await f.store.expunge(f.account, mailbox: inbox)
+        #expect(f.blobs.count == 1)
+        #expect(try await f.store.collectGarbage(tenant: f.tenant) == [id])
+        #expect(f.blobs.count == 0)
+        #expect(try await f.store.collectGarbage(tenant: f.tenant).isEmpty)
+        let again = try await f.store.append(f.account, mailbox: inbox, bytes: bytes)
+        #expect(f.blobs.count == 1)
+        let summary = try #require(try f.store.messages(f.account, mailbox: inbox).first { $0.uid == again.uid })
+        #expect(try await f.store.readBlob(account: f.account, summary.blobID) == bytes)
+        try checkInvariants(f.store, f.engine, account: f.account)
+        f.store.shutdown()
+    }
+
+    /// A delivery prepared before a collection (it saw the file, then the file was deleted)
+    /// must be refused rather than reference the deleted file.
+    @Test func deliveryRacingACollectionIsRefused() async throws {
+        let engine = MemoryEngine()
+        let blobs = MemoryBlobStore()
+        let notifier = ChangeNotifier(engine: engine)
+        let log = try LocalShardLog(engine: engine, stateMachine: MailStateMachine(notifier: notifier, blobs: blobs))
+        var options = MailStore.Options()
+        options.inlineBlobBytesMax = 16
+        let store = MailStore(engine: engine, log: log, blobs: blobs, notifier: notifier, clock: ManualClock(),
+                              random: SeededRandom(seed: 4), options: options)
+        let account = AccountID(rawValue: 9)
+        let tenant = TenantID(rawValue: 1)
+        try await store.createAccount(account, tenant: tenant)
+        let inbox = try store.mailboxes(account).first { $0.role == .inbox }!.id
+        let bytes = StoreFixture.message(2, padding: 3000)
+        _ = try await store.append(account, mailbox: inbox, bytes: bytes, keywords: [.deleted])
+        _ = try await store.expunge(account, mailbox: inbox)
+        let id = MailStore.blobID(for: bytes)
+        let stale = DeliverCommand(tenant: tenant, blob: BlobReference(id: id, size: UInt64(bytes.count), inlineCompressed: nil),
+                                   receivedAt: Timestamp(millisecondsSinceEpoch: 0),
+                                   entries: [DeliveryEntry(account: account, mailbox: nil, keywords: [], emailID: EmailID(rawValue: 77),
+                                                           threadID: ThreadID(rawValue: 77))])
+        #expect(try await store.collectGarbage(tenant: tenant) == [id])
+        let refused = try await log.propose(.deliver(stale))
+        guard case let .failed(error) = refused else {
+            Issue.record("stale delivery applied: \(refused)")
+            return
+        }
+        #expect(error.kind == .conflict)
+        #expect(try store.messages(account, mailbox: inbox).isEmpty)
+        let retried = try await store.append(account, mailbox: inbox, bytes: bytes)
+        #expect(retried.uid == 2)
+        #expect(try await store.readBlob(account: account, MailStore.blobID(for: bytes)) == bytes)
+        log.shutdown()
     }
 
     @Test func sha256MatchesKnownVectors() {

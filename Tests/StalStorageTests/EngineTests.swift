@@ -98,6 +98,18 @@ func b(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(try e.get(.state, b("k")) == b("new"))
     }
 
+    @Test func rocksDBCreatesMissingParentDirectories() throws {
+        let dir = try TempDirectory()
+        let e = try RocksDBEngine(path: dir.path + "/a/b/db")
+        var batch = WriteBatch()
+        batch.put(.state, [1], [2])
+        try e.write(batch, sync: true)
+        #expect(try e.get(.state, [1]) == [2])
+        e.close()
+        #expect(try Directories.create(dir.path + "/a/b/c") == [dir.path + "/a/b/c"])
+        #expect(Directories.parent(of: "/x") == "/" && Directories.parent(of: "/x/y") == "/x" && Directories.parent(of: "y") == ".")
+    }
+
     @Test func rocksDBReopensToSyncedState() throws {
         let dir = try TempDirectory()
         do {

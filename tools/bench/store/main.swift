@@ -31,8 +31,9 @@ func run(name: String, concurrency: Int) async throws {
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let engine = try RocksDBEngine(path: dir + "/db")
     let notifier = ChangeNotifier(engine: engine)
-    let log = try LocalShardLog(engine: engine, stateMachine: MailStateMachine(notifier: notifier))
-    let store = MailStore(engine: engine, log: log, blobs: try LocalBlobDirectory(root: dir + "/blobs"), notifier: notifier,
+    let blobs = try LocalBlobDirectory(root: dir + "/blobs")
+    let log = try LocalShardLog(engine: engine, stateMachine: MailStateMachine(notifier: notifier, blobs: blobs))
+    let store = MailStore(engine: engine, log: log, blobs: blobs, notifier: notifier,
                           clock: SystemClock(), random: SeededRandom(seed: 1))
     let account = AccountID(rawValue: 42)
     let boxes = try await store.createAccount(account, tenant: TenantID(rawValue: 1))
@@ -95,6 +96,83 @@ func baseline() throws {
     print("{\"name\":\"rocksdb-synced-put-serial\",\"parameters\":{\"puts\":\(messages),\"valueBytes\":4096},\"result\":\(Int(Double(messages) / seconds)),\"unit\":\"puts/s\"}")
 }
 
+/// CPU cost of content addressing: SHA-256 over a 400 KiB message (the large class of the
+/// PEERS.md SMTP mix).
+func hashing() {
+    var random = SeededRandom(seed: 3)
+    let body = random.bytes(400 * 1024)
+    let wall = SystemClock()
+    let rounds = 200
+    let start = wall.monotonicNanoseconds()
+    let cpuStart = clock()
+    var sink: UInt8 = 0
+    for _ in 0..<rounds { sink ^= MailStore.blobID(for: body).digest[0] }
+    let seconds = Double(wall.monotonicNanoseconds() - start) / 1e9
+    let cpuSeconds = Double(clock() - cpuStart) / Double(CLOCKS_PER_SEC)
+    let megabytes = Double(body.count * rounds) / 1e6
+    print("{\"name\":\"sha256\",\"parameters\":{\"bytes\":\(body.count),\"rounds\":\(rounds),\"sink\":\(sink)},\"result\":\(Int(megabytes / cpuSeconds)),\"unit\":\"MB/s per CPU second\",\"wallMBps\":\(Int(megabytes / seconds))}")
+}
+
+hashing()
 try baseline()
 try await run(name: "serial", concurrency: 1)
 try await run(name: "concurrent", concurrency: writers)
+
+/// The PEERS.md SMTP ingest mix at the store level: 2,000 messages (70 % ~4 KiB text,
+/// 25 % ~40 KiB, 5 % ~400 KiB base64), each delivered to 3 accounts with one `deliver`,
+/// from `sessions` concurrent senders. An upper bound for SMTP ingest (no protocol cost).
+func deliverMix(sessions: Int) async throws {
+    let dir = NSTemporaryDirectory() + "stal-bench-store-\(getpid())-mix\(sessions)"
+    try? FileManager.default.removeItem(atPath: dir)
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let engine = try RocksDBEngine(path: dir + "/db")
+    let store = try MailStore.local(engine: engine, blobs: try LocalBlobDirectory(root: dir + "/blobs"),
+                                    clock: SystemClock(), random: SeededRandom(seed: 1))
+    let accounts = (1...3).map { AccountID(rawValue: UInt64($0)) }
+    for a in accounts { try await store.createAccount(a, tenant: TenantID(rawValue: 1)) }
+    var random = SeededRandom(seed: 11)
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    func base64ish(_ n: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(n + n / 76 * 2)
+        for i in 0..<n {
+            out.append(alphabet[Int(random.next(below: 64))])
+            if i % 76 == 75 { out += [13, 10] }
+        }
+        return out
+    }
+    let count = 2000
+    let bodies: [[UInt8]] = (0..<count).map { i in
+        let roll = random.next(below: 100)
+        let text = message(i, random: &random)
+        if roll < 70 { return text }
+        if roll < 95 { return Array((0..<10).map { _ in text }.joined()) }
+        return text + base64ish(400 * 1024)
+    }
+    let totalBytes = bodies.reduce(0) { $0 + $1.count }
+    let wall = SystemClock()
+    let start = wall.monotonicNanoseconds()
+    let cpuStart = clock()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for s in 0..<sessions {
+            group.addTask {
+                var i = s
+                while i < bodies.count {
+                    let results = try await store.deliver(bodies[i], recipients: accounts.map { DeliveryTarget(account: $0) })
+                    for r in results { _ = try r.get() }
+                    i += sessions
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let seconds = Double(wall.monotonicNanoseconds() - start) / 1e9
+    let cpuMs = Double(clock() - cpuStart) / Double(CLOCKS_PER_SEC) * 1000
+    store.shutdown()
+    engine.close()
+    print("{\"name\":\"store-deliver-peers-mix\",\"parameters\":{\"messages\":\(count),\"recipients\":3,\"sessions\":\(sessions),\"megabytes\":\(totalBytes / 1_000_000)},\"result\":\(Int(Double(count) / seconds)),\"unit\":\"msgs/s\",\"cpuMsPerMessage\":\(String(format: "%.3f", cpuMs / Double(count)))}")
+}
+
+try await deliverMix(sessions: 10)
+try await deliverMix(sessions: 50)

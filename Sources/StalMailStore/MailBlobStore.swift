@@ -1,29 +1,31 @@
 import Dispatch
 import StalCore
 import StalDeterminism
+import StalStorage
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Where blobs too large to ride inline in a log command live. Writes are durable when
 /// they return; the erasure-coding issue replaces this with sharded placement.
-public protocol BlobStore: Sendable {
+public protocol MailBlobStore: Sendable {
     func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws
     func read(tenant: TenantID, id: BlobID) async throws -> [UInt8]
+    /// Removes a collected blob; blocking, called from the shard log's writer thread.
+    /// A missing blob is not an error.
+    func delete(tenant: TenantID, id: BlobID) throws
 }
 
 /// One file per blob under `root/<tenant>/<2 hex>/<64 hex>`, written to a temporary name,
 /// fsynced, renamed, and the directory fsynced, all on a Dispatch thread so the fsync never
 /// blocks a Swift concurrency thread.
-public final class LocalBlobDirectory: BlobStore {
+public final class LocalBlobDirectory: MailBlobStore {
     public let root: String
     private let queue = DispatchQueue(label: "stal.blobs", attributes: .concurrent)
 
     public init(root: String) throws {
         self.root = root
-        if try Self.makeDirectory(root), let slash = root.lastIndex(of: "/") {
-            try Self.syncDirectory(slash == root.startIndex ? "/" : String(root[..<slash]))
-        }
+        for created in try Directories.create(root) { try Directories.sync(Directories.parent(of: created)) }
     }
 
     /// Returns true when the directory was created (its parent then needs an fsync).
@@ -34,12 +36,7 @@ public final class LocalBlobDirectory: BlobStore {
         throw StalError(.storage, "mkdir \(path): errno \(errno)")
     }
 
-    private static func syncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw StalError(.storage, "open \(path): errno \(errno)") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StalError(.storage, "fsync \(path): errno \(errno)") }
-    }
+
 
     /// The directories from the root down to the blob's, and the blob's file.
     private func paths(_ tenant: TenantID, _ id: BlobID) -> (dirs: [String], file: String) {
@@ -68,7 +65,7 @@ public final class LocalBlobDirectory: BlobStore {
             if access(file, F_OK) != 0 {
                 try Self.writeFile(file, compressed)
             }
-            for d in toSync { try Self.syncDirectory(d) }
+            for d in toSync { try Directories.sync(d) }
         }
     }
 
@@ -101,6 +98,15 @@ public final class LocalBlobDirectory: BlobStore {
         renamed = true
     }
 
+    public func delete(tenant: TenantID, id: BlobID) throws {
+        let (dirs, file) = paths(tenant, id)
+        if unlink(file) != 0 {
+            if errno == ENOENT { return }
+            throw StalError(.storage, "unlink \(file): errno \(errno)")
+        }
+        try Directories.sync(dirs[2])
+    }
+
     public func read(tenant: TenantID, id: BlobID) async throws -> [UInt8] {
         let file = paths(tenant, id).file
         return try await run {
@@ -129,7 +135,7 @@ public final class LocalBlobDirectory: BlobStore {
 }
 
 /// Blobs in memory, for tests and the simulator.
-public final class MemoryBlobStore: BlobStore {
+public final class MemoryBlobStore: MailBlobStore {
     private let lock = Mutex()
     private nonisolated(unsafe) var blobs: [String: [UInt8]] = [:]
 
@@ -144,6 +150,10 @@ public final class MemoryBlobStore: BlobStore {
             throw StalError(.notFound, "blob \(id)")
         }
         return b
+    }
+
+    public func delete(tenant: TenantID, id: BlobID) throws {
+        lock.withLock { blobs["\(tenant.rawValue)/\(id.hex)"] = nil }
     }
 
     public var count: Int { lock.withLock { blobs.count } }
