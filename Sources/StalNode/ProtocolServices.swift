@@ -17,6 +17,8 @@ struct ProtocolServices: Sendable {
     let tlsContext: NIOSSLContext
     let clock: any WallClock
     let logger: Logger
+    /// One ENVELOPE/BODYSTRUCTURE cache for every IMAP listener of the node.
+    let imapStructureCache = IMAPStructureCache()
 
     func initializer(for kind: NodeConfiguration.ListenerKind) -> @Sendable (Channel) -> EventLoopFuture<Void> {
         switch kind {
@@ -47,7 +49,7 @@ struct ProtocolServices: Sendable {
     private func imap(implicitTLS: Bool) -> @Sendable (Channel) -> EventLoopFuture<Void> {
         let config = IMAPServerConfiguration(limits: configuration.limits, serverName: "Stal",
                                              startTLSContext: implicitTLS ? nil : tlsContext, implicitTLS: implicitTLS)
-        let services = IMAPServices(mailStore: mailStore, directory: directory)
+        let services = IMAPServices(mailStore: mailStore, directory: directory, structureCache: imapStructureCache)
         return { channel in IMAPChannelInitializer.configure(channel: channel, configuration: config, services: services) }
     }
 }
