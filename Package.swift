@@ -106,10 +106,12 @@ let package = Package(
         // Tools
         .executableTarget(name: "stal-sim", dependencies: ["StalSimulator"], path: "tools/stal-sim"),
         .executableTarget(name: "stal-mime-inspect", dependencies: ["StalMIME"], path: "tools/mime-inspect"),
-        .executableTarget(name: "fuzz-mime", dependencies: ["StalMIME"], path: "tools/fuzz/mime"),
-        .executableTarget(name: "fuzz-imap", dependencies: ["StalCore", "StalIMAPCore"], path: "tools/fuzz/imap"),
-        .executableTarget(name: "fuzz-smtp", dependencies: ["StalSMTPCore", "StalCore"], path: "tools/fuzz/smtp"),
-        .executableTarget(name: "fuzz-sieve", dependencies: ["StalSieve", "StalCore"], path: "tools/fuzz/sieve"),
+        // Fuzz targets: tools/fuzz/run-* builds them with libFuzzer; plain builds replay inputs.
+        .target(name: "StalFuzzSupport"),
+        .executableTarget(name: "fuzz-mime", dependencies: ["StalMIME", "StalFuzzSupport"], path: "tools/fuzz/mime"),
+        .executableTarget(name: "fuzz-imap", dependencies: ["StalCore", "StalIMAPCore", "StalFuzzSupport"], path: "tools/fuzz/imap"),
+        .executableTarget(name: "fuzz-smtp", dependencies: ["StalSMTPCore", "StalCore", "StalFuzzSupport"], path: "tools/fuzz/smtp"),
+        .executableTarget(name: "fuzz-sieve", dependencies: ["StalSieve", "StalCore", "StalFuzzSupport"], path: "tools/fuzz/sieve"),
         .executableTarget(name: "bench-mime", dependencies: ["StalMIME"], path: "tools/bench/mime/swift"),
 
         // Killed with SIGKILL by StalMailStoreTests to prove acknowledged appends survive.

@@ -1,3 +1,4 @@
+import StalFuzzSupport
 import StalCore
 import StalSMTPCore
 
@@ -66,37 +67,19 @@ func exercise(_ bytes: [UInt8]) {
 #if STAL_FUZZ
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSMTP(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    exercise(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    exercise(FuzzDriver.bytes(data, size))
     return 0
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-
-// SwiftPM links every executable with `main` aliased to `<module>_main`; hand control to
-// libFuzzer's driver instead.
 @_cdecl("fuzz_smtp_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var vector = argv
-    return LLVMFuzzerRunDriver(&count, &vector) { data, size in fuzzSMTP(data, size) }
+    FuzzDriver.runLibFuzzer(argc, argv) { data, size in fuzzSMTP(data, size) }
 }
 #else
-import Foundation
-
 @main
 struct ReplayFuzzInputs {
     static func main() {
-        for path in CommandLine.arguments.dropFirst() {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                FileHandle.standardError.write(Data("fuzz-smtp: cannot read \(path)\n".utf8))
-                exit(1)
-            }
-            exercise([UInt8](data))
-            print("ok \(path)")
-        }
+        FuzzDriver.replayFuzzInputs(tool: "fuzz-smtp", exercise)
     }
 }
 #endif
