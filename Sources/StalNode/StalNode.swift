@@ -29,13 +29,16 @@ public final class StalNode: Sendable {
     private let listeners: [Listener]
     private let httpTask: Task<Void, Error>?
     private let httpShutdown: @Sendable () -> Void
+    private let housekeeping: Housekeeping
+    private let housekeepingTask: Task<Void, Never>
 
     public static let credentialFileName = "admin-credentials"
 
     private init(configuration: NodeConfiguration, directory: Directory, mailStore: MailStore,
                  boundPorts: [NodeConfiguration.ListenerKind: Int], bootstrapAdminPassword: String?, tls: TLSMaterial,
                  group: MultiThreadedEventLoopGroup, listeners: [Listener], httpTask: Task<Void, Error>?,
-                 httpShutdown: @escaping @Sendable () -> Void) {
+                 httpShutdown: @escaping @Sendable () -> Void, housekeeping: Housekeeping,
+                 housekeepingTask: Task<Void, Never>) {
         self.configuration = configuration
         self.directory = directory
         self.mailStore = mailStore
@@ -46,12 +49,16 @@ public final class StalNode: Sendable {
         self.listeners = listeners
         self.httpTask = httpTask
         self.httpShutdown = httpShutdown
+        self.housekeeping = housekeeping
+        self.housekeepingTask = housekeepingTask
     }
 
     public struct Options: Sendable {
         public var clock: any WallClock = SystemClock()
         public var passwordHasher: PasswordHasher = .standard
         public var eventLoopThreads = System.coreCount
+        /// Awaited between housekeeping passes (blob garbage collection).
+        public var housekeepingPause: @Sendable () async throws -> Void = { try await Task.sleep(for: .seconds(600)) }
         public init() {}
     }
 
@@ -123,9 +130,13 @@ public final class StalNode: Sendable {
             try Self.writeCredentialFile(directory: data, url: "http://\(urlHost):\(port)", password: bootstrapPassword)
         }
 
+        let housekeeping = Housekeeping(directory: directory, mailStore: mailStore, logger: logger)
+        let pause = options.housekeepingPause
+        let housekeepingTask = Task { await housekeeping.run(pause: pause) }
         return StalNode(configuration: configuration, directory: directory, mailStore: mailStore, boundPorts: ports,
                         bootstrapAdminPassword: bootstrapPassword, tls: tls, group: group, listeners: listeners,
-                        httpTask: httpTask, httpShutdown: httpShutdown)
+                        httpTask: httpTask, httpShutdown: httpShutdown, housekeeping: housekeeping,
+                        housekeepingTask: housekeepingTask)
     }
 
     private static func startHTTP(endpoint: NodeConfiguration.Endpoint, directory: Directory,
@@ -151,8 +162,16 @@ public final class StalNode: Sendable {
         return (port, task, { Task { await serviceGroup.triggerGracefulShutdown() } })
     }
 
+    /// One housekeeping pass now; returns how many unreferenced blobs were removed.
+    @discardableResult
+    public func runHousekeeping() async throws -> Int {
+        try await housekeeping.runOnce()
+    }
+
     /// Stops accepting, closes sessions, flushes the shard logs.
     public func shutdown() async {
+        housekeepingTask.cancel()
+        _ = await housekeepingTask.value
         httpShutdown()
         _ = try? await httpTask?.value
         for listener in listeners { await listener.shutdown() }

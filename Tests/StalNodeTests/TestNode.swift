@@ -17,6 +17,8 @@ final class TestNode: @unchecked Sendable {
         var options = StalNode.Options()
         options.passwordHasher = .fastForTests
         options.eventLoopThreads = 2
+        // Tests run housekeeping passes themselves (`runHousekeeping`); none in the background.
+        options.housekeepingPause = { try await Task.sleep(for: .seconds(86_400)) }
         node = try await StalNode.start(.ephemeral(dataDirectory: dataDirectory), options: options)
         try await node.directory.addDomain("example.test")
         for a in accounts {
