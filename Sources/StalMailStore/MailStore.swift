@@ -312,10 +312,7 @@ public final class MailStore: Sendable {
         guard case let .delivered(outcomes) = result, outcomes.count == targets.count else {
             throw StalError(.internal, "deliver returned \(result)")
         }
-        return outcomes.map { r in
-            r.map { AppendResult(account: $0.account, mailbox: $0.mailbox, emailID: $0.emailID, uid: $0.uid,
-                                 uidValidity: $0.uidValidity, modSeq: $0.modSeq) }
-        }
+        return outcomes
     }
 
     // MARK: messages

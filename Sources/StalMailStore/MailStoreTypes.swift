@@ -46,23 +46,9 @@ public struct AccountInfo: Hashable, Sendable {
     }
 }
 
-public struct AppendResult: Hashable, Sendable {
-    public var account: AccountID
-    public var mailbox: MailboxID
-    public var emailID: EmailID
-    public var uid: UInt32
-    public var uidValidity: UInt32
-    public var modSeq: ModSeq
-
-    public init(account: AccountID, mailbox: MailboxID, emailID: EmailID, uid: UInt32, uidValidity: UInt32, modSeq: ModSeq) {
-        self.account = account
-        self.mailbox = mailbox
-        self.emailID = emailID
-        self.uid = uid
-        self.uidValidity = uidValidity
-        self.modSeq = modSeq
-    }
-}
+/// Where an appended or delivered copy landed: the shard log's own result, so apply and the
+/// store's callers share one type.
+public typealias AppendResult = AppendedEmail
 
 public struct DeliveryTarget: Hashable, Sendable {
     public var account: AccountID
