@@ -19,6 +19,13 @@ struct StoreFixture {
         store = try MailStore.local(engine: engine, blobs: blobs, clock: clock, random: SeededRandom(seed: seed), options: options)
     }
 
+    /// A fixture whose account already exists, as most store tests start.
+    static func withAccount(seed: UInt64 = 1, options: MailStore.Options = MailStore.Options()) async throws -> StoreFixture {
+        let f = try StoreFixture(seed: seed, options: options)
+        try await f.store.createAccount(f.account, tenant: f.tenant)
+        return f
+    }
+
     func inbox() throws -> MailboxID {
         try store.mailboxes(account).first { $0.role == .inbox }!.id
     }

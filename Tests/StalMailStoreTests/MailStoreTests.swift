@@ -20,8 +20,7 @@ import Testing
     }
 
     @Test func appendAssignsIncreasingUIDsAndModSeqs() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         let inbox = try f.inbox()
         let a = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(1), keywords: [.seen])
         let b = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(2))
@@ -42,8 +41,7 @@ import Testing
 
 @Suite struct MailboxTests {
     @Test func createMailboxMakesMissingParents() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         let leaf = try await f.store.createMailbox(f.account, name: "Work/Projects/Stal")
         let boxes = try f.store.mailboxes(f.account)
         let work = try #require(boxes.first { $0.name == "Work" })
@@ -62,8 +60,7 @@ import Testing
     }
 
     @Test func renameMovesChildrenAndKeepsUIDValidity() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         let parent = try await f.store.createMailbox(f.account, name: "A")
         let child = try await f.store.createMailbox(f.account, name: "A/B")
         let renamed = try await f.store.renameMailbox(f.account, id: parent.id, newName: "X/Y")
@@ -77,8 +74,7 @@ import Testing
     }
 
     @Test func renamingInboxMovesItsMessages() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         let inbox = try f.inbox()
         for i in 1...3 { _ = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(i)) }
         let old = try await f.store.renameMailbox(f.account, id: inbox, newName: "Old Inbox")
@@ -91,8 +87,7 @@ import Testing
     }
 
     @Test func deleteRefusesInboxAndParentsAndDestroysMessages() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         await #expect(throws: StalError(.invalidArgument, "INBOX cannot be deleted")) {
             try await f.store.deleteMailbox(f.account, id: try f.inbox())
         }
@@ -115,8 +110,7 @@ import Testing
     }
 
     @Test func subscriptionsMayNameMissingMailboxes() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         try await f.store.setSubscribed(f.account, name: "Not/There", true)
         #expect(try f.store.subscriptions(f.account).contains("Not/There"))
         let sent = try #require(try f.store.mailboxes(f.account).first { $0.role == .sent })
@@ -129,8 +123,7 @@ import Testing
 
 @Suite struct MessageTests {
     @Test func storeKeywordsUpdatesCountsAndHonoursUnchangedSince() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         let inbox = try f.inbox()
         let first = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(1))
         _ = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(2))
@@ -154,8 +147,7 @@ import Testing
     }
 
     @Test func copyCreatesNewEmailsSharingTheBlob() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         let inbox = try f.inbox()
         let archive = try #require(try f.store.mailboxes(f.account).first { $0.role == .archive })
         for i in 1...3 { _ = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(i), keywords: [.seen]) }
@@ -177,8 +169,7 @@ import Testing
     }
 
     @Test func moveKeepsEmailIDAndReportsRemovedUIDs() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         let inbox = try f.inbox()
         let trash = try #require(try f.store.mailboxes(f.account).first { $0.role == .trash })
         let a = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(1))
@@ -200,8 +191,7 @@ import Testing
     }
 
     @Test func expungeRemovesOnlyDeletedAndReleasesInlineBlobs() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         let inbox = try f.inbox()
         for i in 1...4 { _ = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(i)) }
         _ = try await f.store.storeKeywords(f.account, mailbox: inbox, uids: [2, 3], operation: .add, keywords: [.deleted])
@@ -216,8 +206,7 @@ import Testing
     }
 
     @Test func changesFoldCreatedThenDestroyed() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         let inbox = try f.inbox()
         let start = try f.store.highestModSeq(f.account)
         let kept = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(1))
@@ -238,8 +227,7 @@ import Testing
     @Test func changeLogIsPrunedAndOldStatesAreRefused() async throws {
         var options = MailStore.Options()
         options.changeLogRetained = 5
-        let f = try StoreFixture(options: options)
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount(options: options)
         let inbox = try f.inbox()
         let start = try f.store.highestModSeq(f.account)
         for i in 0..<10 { _ = try await f.store.append(f.account, mailbox: inbox, bytes: StoreFixture.message(i)) }
@@ -253,8 +241,7 @@ import Testing
     }
 
     @Test func notificationsFireAfterCommit() async throws {
-        let f = try StoreFixture()
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount()
         let stream = f.store.changeNotifications(f.account)
         let appended = try await f.store.append(f.account, mailbox: try f.inbox(), bytes: StoreFixture.message(1))
         var iterator = stream.makeAsyncIterator()
@@ -306,8 +293,7 @@ import Testing
     @Test func largeBlobsGoToTheBlobStoreBeforeTheCommand() async throws {
         var options = MailStore.Options()
         options.inlineBlobBytesMax = 16
-        let f = try StoreFixture(options: options)
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount(options: options)
         let bytes = StoreFixture.message(1, padding: 5000)
         let r = try await f.store.append(f.account, mailbox: try f.inbox(), bytes: bytes)
         #expect(f.blobs.count == 1)
@@ -321,8 +307,7 @@ import Testing
     @Test func unreferencedBlobFilesAreCollected() async throws {
         var options = MailStore.Options()
         options.inlineBlobBytesMax = 16
-        let f = try StoreFixture(options: options)
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount(options: options)
         let inbox = try f.inbox()
         let bytes = StoreFixture.message(1, padding: 3000)
         let id = MailStore.blobID(for: bytes)

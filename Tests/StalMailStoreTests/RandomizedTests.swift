@@ -13,8 +13,7 @@ import Testing
         var rng = SeededRandom(seed: seed)
         var options = MailStore.Options()
         options.inlineBlobBytesMax = 300
-        let f = try StoreFixture(seed: seed, options: options)
-        try await f.store.createAccount(f.account, tenant: f.tenant)
+        let f = try await StoreFixture.withAccount(seed: seed, options: options)
         var seen: [MailboxID: (uidValidity: UInt32, uidNext: UInt32)] = [:]
         var names = ["A", "A/B", "C", "C/D/E", "Lists"]
         for step in 0..<120 {
