@@ -50,7 +50,7 @@ let package = Package(
                 dependencies: ["StalCore", "StalDeterminism", "StalErasure", "CZstd",
                                .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "StalStorage", dependencies: ["StalCore", "StalDeterminism", "CRocksDB"]),
-        .target(name: "StalShardLog", dependencies: ["StalCore", "StalDeterminism", "StalStorage"]),
+        .target(name: "StalShardLog", dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalRaft"]),
         .target(name: "StalMailStore",
                 dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "CZstd"]),
         .target(name: "StalDirectory",
