@@ -3,14 +3,15 @@ import StalCore
 /// Parsers for the structured field bodies other than addresses and Content-Type.
 public enum HeaderValue {
     /// An unstructured field (RFC 5322 §3.2.5) as text: unfolded, encoded words decoded,
-    /// outer whitespace trimmed (JMAP `asText`).
+    /// outer whitespace trimmed, NFC-normalized (JMAP `asText`).
     /// NUL and other control characters are dropped (RFC 8621 §4.1.2.2).
     public static func text<C: Collection>(_ raw: C) -> String where C.Element == UInt8 {
         let decoded = EncodedWords.decode(raw)
         guard decoded.utf8.contains(where: { ($0 < 0x20 && $0 != ASCII.tab) || $0 == 0x7F }) else {
-            return ASCII.trimmedString(decoded)
+            return UnicodeNormalization.nfc(ASCII.trimmedString(decoded))
         }
-        return ASCII.trimmedString(String(decoding: decoded.utf8.filter { !(($0 < 0x20 && $0 != ASCII.tab) || $0 == 0x7F) }, as: UTF8.self))
+        let kept = String(decoding: decoded.utf8.filter { !(($0 < 0x20 && $0 != ASCII.tab) || $0 == 0x7F) }, as: UTF8.self)
+        return UnicodeNormalization.nfc(ASCII.trimmedString(kept))
     }
 
     /// Message-ID, In-Reply-To, References (RFC 5322 §3.6.4): ids without angle brackets.

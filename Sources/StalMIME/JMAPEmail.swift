@@ -206,7 +206,7 @@ extension MIMEMessage {
             return .array(AddressParser.addresses(raw).map(Self.addressJSON))
         case .groupedAddresses:
             return .array(AddressParser.parse(raw).map {
-                .object([("name", .optional($0.name)), ("addresses", .array($0.addresses.map(Self.addressJSON)))])
+                .object([("name", .optional($0.name.map(UnicodeNormalization.nfc))), ("addresses", .array($0.addresses.map(Self.addressJSON)))])
             })
         case .messageIds:
             let ids = HeaderValue.messageIDs(raw)
@@ -226,8 +226,9 @@ extension MIMEMessage {
         return instances.last.map { jmapHeaderValue($0, form: form) } ?? .null
     }
 
+    /// Names are processed like `asText`, NFC included (RFC 8621 §4.1.2.3).
     static func addressJSON(_ a: MailAddress) -> JSONValue {
-        .object([("name", .optional(a.name)), ("email", .optional(a.address))])
+        .object([("name", .optional(a.name.map(UnicodeNormalization.nfc))), ("email", .optional(a.address))])
     }
 
     static func rfc3339(_ d: CivilDateTime) -> String {
