@@ -53,6 +53,13 @@ extension MIMEMessage {
                 writeEnvelope(&w, part: inner)
                 w.raw(" ")
                 writeBody(&w, inner, extended: extended)
+            } else if let nested = encodedMessages[index] {
+                // Size and lines stay those of the stored (encoded) body, which is what
+                // BODY[n] returns; the nested structure describes the decoded message,
+                // which is what BODY[n.HEADER], BODY[n.TEXT] and BODY[n.m] return.
+                nested.writeEnvelope(&w, part: 0)
+                w.raw(" ")
+                nested.writeBody(&w, 0, extended: extended)
             } else {
                 w.raw("(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0)")
             }

@@ -23,6 +23,7 @@ extension MIMEMessage {
     /// The bytes of a section, or nil when the section does not exist.
     /// A partial fetch `<start.count>` is a slice of the result.
     public func section(path: [Int], _ text: IMAPSectionText = .full) -> [UInt8]? {
+        if let (nested, rest) = insideEncodedMessage(path: path, text) { return nested.section(path: rest, text) }
         switch text {
         case .headerFields(let names):
             guard let m = messageRoot(path: path) else { return nil }
@@ -37,7 +38,10 @@ extension MIMEMessage {
 
     /// The byte range of a contiguous section in `bytes` (all but HEADER.FIELDS), so a
     /// server can stream a partial fetch straight from the stored blob.
+    /// Nil too for sections inside a base64/QP-encoded message/rfc822 part: their bytes
+    /// are decoded ones that `bytes` does not hold (`section` returns them).
     public func sectionRange(path: [Int], _ text: IMAPSectionText = .full) -> Range<Int>? {
+        if insideEncodedMessage(path: path, text) != nil { return nil }
         switch text {
         case .full:
             if path.isEmpty { return 0..<bytes.count }
@@ -59,10 +63,36 @@ extension MIMEMessage {
 
     /// BINARY[path] (RFC 3516): the part's body with its transfer encoding removed.
     public func binarySection(path: [Int]) -> IMAPBinaryResult {
+        if let (nested, rest) = insideEncodedMessage(path: path, .full) { return nested.binarySection(path: rest) }
         guard let p = path.isEmpty ? 0 : partIndex(path: path) else { return .noSuchPart }
         if case .multipart = parts[p].body { return .noSuchPart }
         if case .other = parts[p].transferEncoding { return .unknownTransferEncoding }
         return .bytes(decodedBody(of: p).bytes)
+    }
+
+    /// When `path` with `text` addresses something inside a message decoded from a base64
+    /// or QP message/rfc822 part: that message and the path inside it. `BODY[n]` and
+    /// `BODY[n.MIME]` of the part itself stay in the stored bytes.
+    func insideEncodedMessage(path: [Int], _ text: IMAPSectionText) -> (MIMEMessage, [Int])? {
+        guard !encodedMessages.isEmpty else { return nil }
+        var current = 0
+        for (i, n) in path.enumerated() {
+            if i > 0, case .message(let inner) = parts[current].body { current = inner }
+            switch parts[current].body {
+            case .multipart(let children):
+                guard n >= 1, n <= children.count else { return nil }
+                current = children[n - 1]
+            default:
+                guard n == 1 else { return nil }
+            }
+            guard let nested = encodedMessages[current] else { continue }
+            let rest = Array(path[(i + 1)...])
+            switch text {
+            case .full, .mime: return rest.isEmpty ? nil : (nested, rest)
+            case .header, .headerFields, .headerFieldsNot, .text: return (nested, rest)
+            }
+        }
+        return nil
     }
 
     /// The message whose header HEADER/TEXT refer to: the top-level one, or the one

@@ -52,6 +52,8 @@ public struct MIMEProblem: Sendable, Hashable, CustomStringConvertible {
         case nestingTooDeep
         case tooManyParts
         case unknownTransferEncoding
+        /// message/rfc822 with base64/QP (RFC 2046 §5.2.1 forbids it): parsed after decoding.
+        case encodedMessage
         case encodedMessageNotParsed
         case bodyDecodingProblem
         case charsetProblem

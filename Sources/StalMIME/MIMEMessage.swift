@@ -6,6 +6,11 @@ public struct MIMEMessage: Sendable {
     public let parts: [MIMEPart]
     public let problems: [MIMEProblem]
     public let limits: MIMELimits
+    /// Messages carried base64- or QP-encoded in message/rfc822 (or message/global) parts,
+    /// by part index, parsed from their decoded bytes. Such a part stays a leaf in `parts`
+    /// because every offset there points into `bytes`; the nested message's offsets point
+    /// into its own `bytes`. See docs/mime.md for what IMAP and JMAP show of it.
+    public let encodedMessages: [Int: MIMEMessage]
 
     public static func parse(_ bytes: [UInt8], limits: MIMELimits = .default) -> MIMEMessage {
         MIMEMessage(bytes: bytes, limits: limits)
@@ -25,6 +30,7 @@ public struct MIMEMessage: Sendable {
         self.bytes = bytes
         self.limits = limits
         var parsed: (parts: [MIMEPart], problems: [MIMEProblem]) = ([], [])
+        var encoded: [(part: Int, depth: Int)] = []
         bytes.withUnsafeBufferPointer { buf in
             let empty: [UInt8] = [0]
             empty.withUnsafeBufferPointer { fallback in
@@ -33,10 +39,35 @@ public struct MIMEMessage: Sendable {
                 parser.headerOnly = headerOnly
                 _ = parser.parseEntity(start: 0, depth: 0, parent: nil, defaultType: .textPlain)
                 parsed = (parser.parts, parser.problems)
+                encoded = parser.encodedMessageParts
             }
         }
         self.parts = parsed.parts
-        self.problems = parsed.problems
+        var problems = parsed.problems
+        var nested: [Int: MIMEMessage] = [:]
+        var partsLeft = limits.partsMax - parsed.parts.count
+        for (part, depth) in encoded {
+            let p = parsed.parts[part]
+            // The nested message counts against the outer limits: its depth continues
+            // this one's and its parts share the budget, so encoding cannot multiply them.
+            guard depth + 1 < limits.nestingDepthMax, partsLeft > 0 else {
+                if problems.count < 1000 { problems.append(MIMEProblem(.encodedMessageNotParsed, offset: p.headerStart, "limits")) }
+                continue
+            }
+            var innerLimits = limits
+            innerLimits.nestingDepthMax = limits.nestingDepthMax - depth - 1
+            innerLimits.partsMax = partsLeft
+            let message = MIMEMessage(bytes: p.transferEncoding.decode(bytes[p.bodyRange]).bytes, limits: innerLimits)
+            partsLeft -= message.totalPartCount
+            nested[part] = message
+        }
+        self.problems = problems
+        self.encodedMessages = nested
+    }
+
+    /// Parts of this message and of every message decoded from an encoded part.
+    var totalPartCount: Int {
+        encodedMessages.values.reduce(parts.count) { $0 + $1.totalPartCount }
     }
 
     public var root: MIMEPart { parts[0] }

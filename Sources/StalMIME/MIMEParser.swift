@@ -21,6 +21,9 @@ struct MIMEParser {
     let limits: MIMELimits
     var parts: [MIMEPart] = []
     var problems: [MIMEProblem] = []
+    /// message/rfc822 parts with a base64 or quoted-printable body, with their depth: the
+    /// message is parsed from the decoded bytes once the outer parse is done.
+    var encodedMessageParts: [(part: Int, depth: Int)] = []
     /// Each entry is `--` followed by the boundary.
     var boundaries: [[UInt8]] = []
     var partsLimitReported = false
@@ -232,7 +235,10 @@ struct MIMEParser {
             }
         } else if contentType.isEncapsulatedMessage {
             switch encoding {
-            case .base64, .quotedPrintable, .other:
+            case .base64, .quotedPrintable:
+                problem(.encodedMessage, start, encoding.name)
+                encodedMessageParts.append((index, depth))
+            case .other:
                 problem(.encodedMessageNotParsed, start, encoding.name)
             default:
                 if depth >= limits.nestingDepthMax {
