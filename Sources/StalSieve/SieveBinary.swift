@@ -2,15 +2,21 @@
 /// compiles once on PUTSCRIPT, stores these bytes, and loads them on delivery without
 /// lexing, parsing or validating again. Layout (all integers LEB128 varints):
 ///
-///     "SVBC" version:u8  capabilities:[string]  callCount  commands:[call]
-///     call     = name line column flags:u8(custom, constantFalse, hasBlock)
-///                tags:[(name, argument)] groups:[(group, tag)] positional:[present:u8 argument?]
-///                tests:[call] block:[call]?
-///     argument = kind:u8 (0 flag, 1 number, 2 string template, 3 list of templates) payload
-///     template = parts:[kind:u8 (0 literal, 1 variable, 2 match index) payload]
-///     string   = length UTF-8 bytes
+///     "SVBC" version:u8  capabilities:[string]  callCount
+///     pool:[entry]  roots  code:[instruction]
+///     entry       = name line column flags:u8(custom, constantFalse, hasBlock)
+///                   tags:[(name, argument)] groups:[(group, tag)] positional:[present:u8 argument?]
+///                   testCount blockCount?        (the program tree in pre-order)
+///     instruction = opcode:u8 call target        (SieveBytecode)
+///     argument    = kind:u8 (0 flag, 1 number, 2 string template, 3 list of templates) payload
+///     template    = parts:[kind:u8 (0 literal, 1 variable, 2 match index) payload]
+///     string      = length UTF-8 bytes
+///
+/// Loading checks every call against the command and test specifications and requires the
+/// instructions to be exactly those the compiler emits for the pool's tree, so a truncated
+/// or corrupted entry (a wrong jump, opcode or pool index) is refused with an error.
 public enum SieveBinary {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     static let magic: [UInt8] = Array("SVBC".utf8)
     /// Deeper nesting than the parser allows (blocks and tests) means the input is not ours.
     static let maxDepth = 256
@@ -27,7 +33,16 @@ public enum SieveBinary {
         w.varint(script.capabilities.count)
         for c in script.capabilities.sorted() { w.string(c) }
         w.varint(script.callCount)
-        w.calls(script.commands)
+        let code = script.bytecode
+        w.varint(code.calls.count)
+        for c in code.calls { w.poolEntry(c) }
+        w.varint(script.commands.count)
+        w.varint(code.instructions.count)
+        for i in code.instructions {
+            w.bytes.append(i.opcode.rawValue)
+            w.varint(Int(i.call))
+            w.varint(Int(i.target))
+        }
         return w.bytes
     }
 
@@ -39,12 +54,51 @@ public enum SieveBinary {
         var capabilities: Set<String> = []
         for _ in 0..<(try r.count()) { capabilities.insert(try r.string()) }
         let callCount = try r.varint()
-        let commands = try r.calls(depth: 0)
+        var pool: [Reader.PoolEntry] = []
+        for _ in 0..<(try r.count()) { pool.append(try r.poolEntry()) }
+        let roots = try r.count()
+        let treeOffset = r.position
+        var cursor = 0
+        let commands = try tree(pool, roots: roots, cursor: &cursor, depth: 0, offset: treeOffset)
+        guard cursor == pool.count else { throw DecodingError(offset: treeOffset, reason: "\(pool.count - cursor) pool entries outside the program") }
+        let codeOffset = r.position
+        var instructions: [SieveBytecode.Instruction] = []
+        for _ in 0..<(try r.count()) {
+            let at = r.position
+            guard let opcode = SieveBytecode.Opcode(rawValue: try r.byte()) else { throw DecodingError(offset: at, reason: "unknown opcode") }
+            let call = try r.varint(), target = try r.varint()
+            guard call >= 0, call < pool.count, target >= 0, target <= Int(Int32.max) else {
+                throw DecodingError(offset: at, reason: "operand out of range")
+            }
+            instructions.append(SieveBytecode.Instruction(opcode: opcode, call: Int32(call), target: Int32(target)))
+        }
         guard r.position == bytes.count else { throw DecodingError(offset: r.position, reason: "trailing bytes") }
         try check(commands, asTests: false)
         var script = SieveScript(commands: commands, capabilities: capabilities, warnings: [], callCount: callCount)
+        guard script.bytecode.instructions == instructions else {
+            throw DecodingError(offset: codeOffset, reason: "instructions do not match the program")
+        }
         script.regexes = SieveCompiler.precompiledRegexes(commands)
         return script
+    }
+
+    /// Rebuilds `count` calls (and their tests and blocks) from the pre-order pool.
+    private static func tree(_ pool: [Reader.PoolEntry], roots count: Int, cursor: inout Int, depth: Int,
+                             offset: Int) throws(DecodingError) -> [SieveCall] {
+        guard depth < maxDepth else { throw DecodingError(offset: offset, reason: "nesting too deep") }
+        guard count <= pool.count - cursor else { throw DecodingError(offset: offset, reason: "pool too short for the program") }
+        var out: [SieveCall] = []
+        for _ in 0..<count {
+            // Children consume entries too: check each time, not only against `count`.
+            guard cursor < pool.count else { throw DecodingError(offset: offset, reason: "pool too short for the program") }
+            let entry = pool[cursor]
+            cursor += 1
+            var call = entry.call
+            call.tests = try tree(pool, roots: entry.testCount, cursor: &cursor, depth: depth + 1, offset: offset)
+            if let n = entry.blockCount { call.block = try tree(pool, roots: n, cursor: &cursor, depth: depth + 1, offset: offset) }
+            out.append(call)
+        }
+        return out
     }
 
     /// The interpreter indexes arguments by position, so a decoded program must have exactly
@@ -120,12 +174,7 @@ public enum SieveBinary {
             }
         }
 
-        mutating func calls(_ calls: [SieveCall]) {
-            varint(calls.count)
-            for c in calls { call(c) }
-        }
-
-        mutating func call(_ c: SieveCall) {
+        mutating func poolEntry(_ c: SieveCall) {
             string(c.name)
             varint(c.location.line)
             varint(c.location.column)
@@ -149,8 +198,8 @@ public enum SieveBinary {
                     bytes.append(0)
                 }
             }
-            calls(c.tests)
-            if let block = c.block { calls(block) }
+            varint(c.tests.count)
+            if let block = c.block { varint(block.count) }
         }
     }
 
@@ -218,14 +267,13 @@ public enum SieveBinary {
             }
         }
 
-        mutating func calls(depth: Int) throws(DecodingError) -> [SieveCall] {
-            guard depth < SieveBinary.maxDepth else { throw fail("nesting too deep") }
-            var out: [SieveCall] = []
-            for _ in 0..<(try count()) { out.append(try call(depth: depth)) }
-            return out
+        struct PoolEntry {
+            var call: SieveCall
+            var testCount: Int
+            var blockCount: Int?
         }
 
-        mutating func call(depth: Int) throws(DecodingError) -> SieveCall {
+        mutating func poolEntry() throws(DecodingError) -> PoolEntry {
             let name = try string()
             let location = SieveSourceLocation(line: try varint(), column: try varint())
             let flags = try byte()
@@ -235,12 +283,12 @@ public enum SieveBinary {
             for _ in 0..<(try count()) { groups[try string()] = try string() }
             var positional: [SieveArgument?] = []
             for _ in 0..<(try count()) { positional.append(try byte() == 0 ? nil : try argument()) }
-            let tests = try calls(depth: depth + 1)
-            let block = flags & 4 != 0 ? try calls(depth: depth + 1) : nil
+            let testCount = try count()
+            let blockCount = flags & 4 != 0 ? try count() : nil
             var call = SieveCall(name: name, location: location, tags: tags, groups: groups, positional: positional,
-                                 tests: tests, block: block, isCustom: flags & 1 != 0)
+                                 tests: [], block: nil, isCustom: flags & 1 != 0)
             call.constantFalse = flags & 2 != 0
-            return call
+            return PoolEntry(call: call, testCount: testCount, blockCount: blockCount)
         }
     }
 }

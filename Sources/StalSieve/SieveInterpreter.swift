@@ -13,8 +13,9 @@ public struct SieveRunOutcome: Sendable {
     }
 }
 
-/// Tree-walking interpreter over a validated `SieveScript`. Every call costs one unit of the
-/// instruction budget; the host answers questions through `SieveHost`.
+/// Interpreter over a script's bytecode (`SieveBytecode`): one loop over the instruction
+/// array, each executed instruction costing one unit of the instruction budget; the host
+/// answers questions through `SieveHost`.
 public struct SieveInterpreter<Host: SieveHost> {
     public var host: Host
     public private(set) var options: SieveRuntimeOptions
@@ -28,7 +29,7 @@ public struct SieveInterpreter<Host: SieveHost> {
 
     private enum Flow: Error {
         case stop
-        case returnFromScript
+        /// A `break` whose loop is in a script that included this one.
         case breakLoop(String?)
         case unwind
         case failure(SieveRuntimeError)
@@ -57,7 +58,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         instructions = 0
         takeReplacementFlags(&context)
         do {
-            try execute(script.commands, &context)
+            try execute(script.bytecode, &context)
         } catch Flow.failure(let e) {
             context.errors.append(e.description)
             return SieveRunOutcome(context: context, error: e)
@@ -77,26 +78,131 @@ public struct SieveInterpreter<Host: SieveHost> {
         }
     }
 
-    private mutating func execute(_ commands: [SieveCall], _ context: inout SieveExecutionContext) throws {
-        var chainSatisfied = true
-        for call in commands {
-            try tick(call)
-            switch call.name {
-            case "if":
-                chainSatisfied = try !call.constantFalse && test(call.tests[0], &context)
-                if chainSatisfied { try execute(call.block ?? [], &context) }
-            case "elsif":
-                if !chainSatisfied {
-                    chainSatisfied = try !call.constantFalse && test(call.tests[0], &context)
-                    if chainSatisfied { try execute(call.block ?? [], &context) }
+    private struct Loop {
+        var name: String?
+        var parts: [Int]
+        var position: Int
+        var body: Int
+        var end: Int
+        var savedPart: Int?
+        var blockDepth: Int
+    }
+
+    private struct ExtensionBlock {
+        var evaluated: SieveEvaluatedCall
+        var end: Int
+        var loopDepth: Int
+    }
+
+    /// Runs one script's bytecode. Loops and extension blocks are per script: a `break` or
+    /// an error inside an included script that its own loops or blocks do not catch goes
+    /// to the including script's, as in the nesting of the source.
+    private mutating func execute(_ code: SieveBytecode, _ context: inout SieveExecutionContext) throws {
+        let entryPart = currentPart
+        defer { currentPart = entryPart }
+        var loops: [Loop] = []
+        var blocks: [ExtensionBlock] = []
+        var condition = false
+        var pc = 0
+        let instructions = code.instructions
+        while pc < instructions.count {
+            let instruction = instructions[pc]
+            let call = code.calls[Int(instruction.call)]
+            pc += 1
+            do {
+                try tick(call)
+                switch instruction.opcode {
+                case .command:
+                    try command(call, &context)
+                case .test:
+                    condition = try test(call, &context)
+                case .jumpIfFalse:
+                    if !condition { pc = Int(instruction.target) }
+                case .jumpIfTrue:
+                    if condition { pc = Int(instruction.target) }
+                case .jump:
+                    pc = Int(instruction.target)
+                case .stop:
+                    throw Flow.stop
+                case .returnFromScript:
+                    return
+                case .include:
+                    try include(call, &context)
+                case .loopStart:
+                    let name = try call.tag("name").map { try string($0, call) }
+                    let parts = currentPart.map { Self.descendants(of: $0, in: context.message.parts) }
+                        ?? Array(context.message.parts.indices.dropFirst())
+                    if parts.isEmpty {
+                        pc = Int(instruction.target)
+                    } else {
+                        loops.append(Loop(name: name, parts: parts, position: 0, body: pc, end: Int(instruction.target),
+                                          savedPart: currentPart, blockDepth: blocks.count))
+                        currentPart = parts[0]
+                    }
+                case .loopNext:
+                    guard var loop = loops.popLast() else { throw fail(.invalidArgument, call, "loop end without a loop") }
+                    loop.position += 1
+                    if loop.position < loop.parts.count {
+                        currentPart = loop.parts[loop.position]
+                        pc = loop.body
+                        loops.append(loop)
+                    } else {
+                        currentPart = loop.savedPart
+                    }
+                case .breakLoop:
+                    let name = try call.tag("name").map { try string($0, call) }
+                    try breakLoop(name, &loops, &blocks, &pc)
+                case .customBlock:
+                    let evaluated = try evaluate(call)
+                    let outcome = host.executeExtension(evaluated, context: &context)
+                    takeReplacementFlags(&context)
+                    switch outcome {
+                    case .runBlock:
+                        blocks.append(ExtensionBlock(evaluated: evaluated, end: Int(instruction.target), loopDepth: loops.count))
+                    case .unwindBlock:
+                        throw Flow.unwind
+                    case .done, .test, .matchValues:
+                        pc = Int(instruction.target)
+                    }
+                case .customBlockEnd:
+                    guard let block = blocks.popLast() else { throw fail(.invalidArgument, call, "block end without a block") }
+                    host.extensionBlockEnded(block.evaluated, unwound: false, context: &context)
                 }
-            case "else":
-                if !chainSatisfied { try execute(call.block ?? [], &context) }
-                chainSatisfied = true
-            default:
-                try command(call, &context)
+            } catch Flow.unwind where !blocks.isEmpty {
+                unwind(&loops, &blocks, &pc, &context)
+            } catch Flow.failure(let e) where !blocks.isEmpty {
+                context.errors.append(e.description)
+                unwind(&loops, &blocks, &pc, &context)
+            } catch Flow.stop {
+                for block in blocks.reversed() { host.extensionBlockEnded(block.evaluated, unwound: false, context: &context) }
+                throw Flow.stop
+            } catch Flow.breakLoop(let name) {
+                try breakLoop(name, &loops, &blocks, &pc)
             }
         }
+    }
+
+    /// Leaves the innermost loop named `name` (any loop when nil), and the extension blocks
+    /// opened inside it without ending them, as leaving them by `break` always did.
+    private mutating func breakLoop(_ name: String?, _ loops: inout [Loop], _ blocks: inout [ExtensionBlock], _ pc: inout Int) throws {
+        guard let k = loops.lastIndex(where: { name == nil || $0.name == name }) else { throw Flow.breakLoop(name) }
+        currentPart = loops[k].savedPart
+        pc = loops[k].end
+        blocks.removeSubrange(loops[k].blockDepth...)
+        loops.removeSubrange(k...)
+    }
+
+    /// An extension block ends early (a failure inside it, or the host asked to unwind):
+    /// the loops opened inside it are left and execution continues after it.
+    private mutating func unwind(_ loops: inout [Loop], _ blocks: inout [ExtensionBlock], _ pc: inout Int,
+                                 _ context: inout SieveExecutionContext) {
+        let block = blocks.removeLast()
+        if loops.count > block.loopDepth {
+            currentPart = loops[block.loopDepth].savedPart
+            loops.removeSubrange(block.loopDepth...)
+        }
+        host.extensionBlockEnded(block.evaluated, unwound: true, context: &context)
+        pc = block.end
     }
 
     private func fail(_ kind: SieveRuntimeError.Kind, _ call: SieveCall, _ text: String = "") -> Flow {
@@ -177,8 +283,6 @@ public struct SieveInterpreter<Host: SieveHost> {
 
     private mutating func command(_ call: SieveCall, _ context: inout SieveExecutionContext) throws {
         switch call.name {
-        case "stop":
-            throw Flow.stop
         case "keep":
             try checkRejectConflict(call, context, isReject: false)
             let flags = try flagsArgument(call)
@@ -220,10 +324,6 @@ public struct SieveInterpreter<Host: SieveHost> {
             try setVariable(call)
         case "setflag", "addflag", "removeflag":
             try flagCommand(call)
-        case "include":
-            try include(call, &context)
-        case "return":
-            throw Flow.returnFromScript
         case "global":
             for name in try strings(call.positional[0], call) {
                 frames[frames.count - 1].globalNames.insert(name.lowercased())
@@ -242,11 +342,6 @@ public struct SieveInterpreter<Host: SieveHost> {
             try deleteHeader(call, &context)
         case "notify":
             try notify(call, &context)
-        case "foreverypart":
-            try forEveryPart(call, &context)
-        case "break":
-            let name = try call.tag("name").map { try string($0, call) }
-            throw Flow.breakLoop(name)
         case "replace":
             try replace(call, &context)
         case "convert":
@@ -289,6 +384,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         try addAction(.redirect(redirect), call, &context)
     }
 
+    /// A host-extension command without a block (those with one are `customBlock` instructions).
     private mutating func customCommand(_ call: SieveCall, _ context: inout SieveExecutionContext) throws {
         let evaluated = try evaluate(call)
         let outcome = host.executeExtension(evaluated, context: &context)
@@ -299,19 +395,7 @@ public struct SieveInterpreter<Host: SieveHost> {
         case .unwindBlock:
             throw Flow.unwind
         case .runBlock:
-            var unwound = false
-            do {
-                try execute(call.block ?? [], &context)
-            } catch Flow.unwind {
-                unwound = true
-            } catch Flow.stop {
-                host.extensionBlockEnded(evaluated, unwound: false, context: &context)
-                throw Flow.stop
-            } catch Flow.failure(let e) {
-                context.errors.append(e.description)
-                unwound = true
-            }
-            host.extensionBlockEnded(evaluated, unwound: unwound, context: &context)
+            host.extensionBlockEnded(evaluated, unwound: false, context: &context)
         }
     }
 
@@ -538,23 +622,6 @@ public struct SieveInterpreter<Host: SieveHost> {
         for i in remove.reversed() { context.message.removeHeader(at: i) }
     }
 
-    private mutating func forEveryPart(_ call: SieveCall, _ context: inout SieveExecutionContext) throws {
-        let name = try call.tag("name").map { try string($0, call) }
-        let saved = currentPart
-        defer { currentPart = saved }
-        let range: [Int]
-        if let p = saved { range = Self.descendants(of: p, in: context.message.parts) } else { range = Array(context.message.parts.indices.dropFirst()) }
-        for index in range {
-            currentPart = index
-            do {
-                try execute(call.block ?? [], &context)
-            } catch Flow.breakLoop(let label) {
-                if label == nil || label == name { return }
-                throw Flow.breakLoop(label)
-            }
-        }
-    }
-
     private static func descendants(of index: Int, in parts: [SieveBodyPart]) -> [Int] {
         var out: [Int] = []
         for c in parts[index].childIndices {
@@ -598,10 +665,7 @@ public struct SieveInterpreter<Host: SieveHost> {
             frames.removeLast()
             includeStack.removeLast()
         }
-        do {
-            try execute(script.commands, &context)
-        } catch Flow.returnFromScript {
-        }
+        try execute(script.bytecode, &context)
     }
 
     // MARK: - Variables (RFC 5229)
@@ -756,18 +820,9 @@ public struct SieveInterpreter<Host: SieveHost> {
 
     // MARK: - Tests
 
+    /// A leaf test (`true`, `false`, `not`, `allof` and `anyof` are compiled into jumps).
     private mutating func test(_ call: SieveCall, _ context: inout SieveExecutionContext) throws -> Bool {
-        try tick(call)
         switch call.name {
-        case "true": return true
-        case "false": return false
-        case "not": return try !test(call.tests[0], &context)
-        case "allof":
-            for t in call.tests where try !test(t, &context) { return false }
-            return true
-        case "anyof":
-            for t in call.tests where try test(t, &context) { return true }
-            return false
         case "size":
             guard case .number(let limit)? = call.positional[0] else { return false }
             return call.group("size") == "over" ? context.message.size > limit : context.message.size < limit

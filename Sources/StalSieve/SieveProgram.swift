@@ -103,13 +103,26 @@ public struct SieveCall: Hashable, Sendable {
 
 /// A compiled script: the program and the capabilities it required.
 public struct SieveScript: Sendable {
-    public var commands: [SieveCall]
+    /// The validated program tree (what diagnostics, the binary form and tools read); the
+    /// interpreter runs `bytecode`, compiled from it whenever it is set.
+    public var commands: [SieveCall] {
+        didSet { bytecode = SieveBytecode(compiling: commands) }
+    }
     public var capabilities: Set<String>
     public var warnings: [SieveDiagnostic]
     /// Number of calls in the program; a cheap size measure for caches.
     public var callCount: Int
     /// `:regex` keys that are constant, compiled once per script (both case modes).
     var regexes: [String: SieveRegex] = [:]
+    private(set) var bytecode: SieveBytecode
+
+    init(commands: [SieveCall], capabilities: Set<String>, warnings: [SieveDiagnostic], callCount: Int) {
+        self.commands = commands
+        self.capabilities = capabilities
+        self.warnings = warnings
+        self.callCount = callCount
+        bytecode = SieveBytecode(compiling: commands)
+    }
 
     static func regexKey(_ pattern: String, caseInsensitive: Bool) -> String {
         (caseInsensitive ? "i:" : "s:") + pattern
