@@ -175,8 +175,15 @@ extension MIMEMessage {
     /// IMAP SEARCH BODY/TEXT and the search index. Stops after `maxBytes` of output.
     public func bodyText(maxBytes: Int = 1 << 20) -> String {
         var out = ""
-        for i in parts.indices where parts[i].body == .leaf && parts[i].contentType.isText {
+        for i in parts.indices {
             if out.utf8.count >= maxBytes { break }
+            if let nested = encodedMessages[i] {
+                let t = nested.bodyText(maxBytes: maxBytes - out.utf8.count)
+                if !t.isEmpty, !out.isEmpty { out += "\n" }
+                out += t
+                continue
+            }
+            guard parts[i].body == .leaf, parts[i].contentType.isText else { continue }
             if case .other = parts[i].transferEncoding { continue }
             var t = decodedText(of: i).text
             if parts[i].contentType.subtype == "html" { t = HTMLText.text(t, maxOutputBytes: maxBytes) }

@@ -49,6 +49,8 @@ import Testing
         #expect(m.sectionRange(path: [2]) == m.parts[part].bodyRange)
         #expect(m.binarySection(path: [2, 2]) == .bytes(Array("<p>hi</p>".utf8)))
         #expect(m.section(path: [2, 3]) == nil)
+        // Search text includes the encoded message's text parts, in part order.
+        #expect(m.bodyText() == "see attached\nhello inner\nhi")
     }
 
     @Test func bodyStructureShowsTheDecodedMessageWithStoredSize() throws {
