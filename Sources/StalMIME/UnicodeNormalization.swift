@@ -5,7 +5,7 @@ public enum UnicodeNormalization {
     /// `s` in NFC. Strings whose scalars are all below U+0300 are NFC already (every such
     /// scalar has NFC_Quick_Check=Yes and combining class 0) and are returned unchanged.
     public static func nfc(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: { $0.value >= 0x300 }) else { return s }
+        guard s.unicodeScalars.contains(where: { $0.value >= 0x300 }), !isPlainlyNFC(s) else { return s }
         var scalars = decomposed(s.unicodeScalars)
         reorder(&scalars)
         compose(&scalars)
@@ -13,6 +13,32 @@ public enum UnicodeNormalization {
         out.append(contentsOf: scalars.map { Unicode.Scalar($0).unsafelyUnwrapped })
         return String(out)
     }
+
+    /// A quick check without allocating: no scalar has a combining class, a canonical
+    /// decomposition or can combine with what precedes it, so nothing would change. False
+    /// only means "take the full path" (precomposed letters like U+1EBF are NFC too).
+    static func isPlainlyNFC(_ s: String) -> Bool {
+        for scalar in s.unicodeScalars {
+            let cp = scalar.value
+            guard cp >= 0x300 else { continue }
+            if cp >= sBase, cp < sBase + sCount { continue }
+            if combiningClass(cp) != 0 || decompositionEntry(cp) != nil || compositionSeconds.contains(cp) { return false }
+        }
+        return true
+    }
+
+    /// Starters (class 0) that combine with a preceding scalar: a few Indic vowel signs and
+    /// the Hangul medial and final jamo.
+    private static let compositionSeconds: Set<UInt32> = {
+        var seconds = Set<UInt32>((vBase..<vBase + vCount).map { $0 })
+        seconds.formUnion((tBase + 1..<tBase + tCount).map { $0 })
+        let table = UnicodeNormalizationTables.compositions
+        for i in stride(from: 0, to: table.count, by: 3) {
+            let second = table[i + 1] & 0x1FFFFF
+            if combiningClass(second) == 0 { seconds.insert(second) }
+        }
+        return seconds
+    }()
 
     // MARK: Hangul (Unicode §3.12)
 

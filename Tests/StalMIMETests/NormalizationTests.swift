@@ -32,6 +32,11 @@ import Testing
         #expect(UnicodeNormalization.nfc("\u{212B}").unicodeScalars.map(\.value) == [0xC5])
         #expect(UnicodeNormalization.nfc("\u{958}").unicodeScalars.map(\.value) == [0x915, 0x93C])
         #expect(UnicodeNormalization.nfc("plain ascii") == "plain ascii")
+        // The quick check passes common scripts and sends anything composable to the full path.
+        #expect(UnicodeNormalization.isPlainlyNFC("Привет 日本語 テスト"))
+        #expect(!UnicodeNormalization.isPlainlyNFC("\u{1100}\u{1161}"))
+        #expect(!UnicodeNormalization.isPlainlyNFC("\u{B47}\u{B3E}"))
+        #expect(UnicodeNormalization.nfc("\u{B47}\u{B3E}").unicodeScalars.map(\.value) == [0xB4B])
         #expect(UnicodeNormalization.nfc("") == "")
     }
 
