@@ -1,3 +1,4 @@
+import NIOCore
 import NIOSSL
 
 /// A node's identity between nodes: its certificate chain and key, and the cluster CA that
@@ -32,8 +33,12 @@ public struct ClusterTLS: Sendable {
             certificateChain: certificateChain.map { .certificate($0) }, privateKey: .privateKey(privateKey),
             trustRoots: .certificates(authority))
         config.minimumTLSVersion = .tlsv13
+        config.shutdownTimeout = Self.shutdownTimeout
         return try NIOSSLContext(configuration: config)
     }
+
+    /// How long closing waits for the peer's close_notify; a stalled peer never sends one.
+    static let shutdownTimeout: TimeAmount = .milliseconds(500)
 
     func clientContext() throws -> NIOSSLContext {
         var config = TLSConfiguration.makeClientConfiguration()
@@ -42,6 +47,7 @@ public struct ClusterTLS: Sendable {
         config.trustRoots = .certificates(authority)
         config.certificateVerification = .noHostnameVerification
         config.minimumTLSVersion = .tlsv13
+        config.shutdownTimeout = Self.shutdownTimeout
         return try NIOSSLContext(configuration: config)
     }
 }

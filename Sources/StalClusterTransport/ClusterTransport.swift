@@ -35,6 +35,10 @@ public final class ClusterTransport: RaftTransport {
         public var reconnectDelayMin: Duration = .milliseconds(50)
         public var reconnectDelayMax: Duration = .seconds(1)
         public var connectTimeout: Duration = .seconds(2)
+        /// A connection whose TLS handshake (and, inbound, hello) is not done by then is closed.
+        public var handshakeTimeout: Duration = .seconds(5)
+        /// Inbound connections held at once; beyond, new ones are closed at once.
+        public var inboundConnectionsMax = 256
         /// Per inbound connection: requests being served at once; beyond, refused at once.
         public var inboundRequestsMax = 1024
         /// Per inbound connection: snapshot transfers being reassembled at once.
@@ -162,16 +166,21 @@ public final class ClusterTransport: RaftTransport {
         for channel in inbound { try? await channel.close() }
     }
 
+    /// Whether the link to `node` has finished its handshake (tests wait for it).
+    func isConnected(to node: RaftNodeID) -> Bool {
+        state.withLockedValue { $0.links[node] }?.isConnected ?? false
+    }
+
     // MARK: for links and handlers
 
     var receiver: (any RaftTransportReceiver)? { state.withLockedValue { $0.receiver } }
 
     func isPeer(_ node: RaftNodeID) -> Bool { state.withLockedValue { $0.peers[node] != nil } }
 
-    /// Registers an inbound connection so shutdown closes it; false once stopped.
+    /// Registers an inbound connection so shutdown closes it; false once stopped or full.
     func track(_ channel: any Channel) -> Bool {
         state.withLockedValue { state in
-            guard !state.stopped else { return false }
+            guard !state.stopped, state.inbound.count < options.inboundConnectionsMax else { return false }
             state.inbound[ObjectIdentifier(channel)] = channel
             return true
         }

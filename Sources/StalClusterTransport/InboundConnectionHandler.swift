@@ -25,7 +25,15 @@ final class InboundConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if !transport.track(context.channel) { context.close(promise: nil) }
+        if !transport.track(context.channel) {
+            context.close(promise: nil)
+        } else {
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let channel = context.channel
+            context.eventLoop.scheduleTask(in: .nanoseconds(PeerLink.nanoseconds(transport.options.handshakeTimeout))) {
+                if handler.value.peer == nil { channel.close(promise: nil) }
+            }
+        }
         context.fireChannelActive()
     }
 

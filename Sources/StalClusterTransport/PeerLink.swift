@@ -124,7 +124,9 @@ final class PeerLink: Sendable {
         let options = transport.options
         let taken = state.withLockedValue { state -> (any Channel, [Outgoing])? in
             state.flushScheduled = false
-            guard case .connected(_, let channel) = state.phase else { return nil }
+            // An unwritable channel (the peer is not reading) keeps traffic in the bounded
+            // queue, so a stalled peer costs at most the queue plus the write buffer.
+            guard case .connected(_, let channel) = state.phase, channel.isWritable else { return nil }
             let queue = state.queue
             state.queue = []
             state.queuedBytes = 0
@@ -233,6 +235,7 @@ final class PeerLink: Sendable {
         let me = transport.nodeID
         ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 8 << 20))
             .connectTimeout(.nanoseconds(Self.nanoseconds(transport.options.connectTimeout)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -244,7 +247,32 @@ final class PeerLink: Sendable {
                 }
             }
             .connect(host: address.host, port: address.port)
-            .whenFailure { _ in self.connectionFailed(attempt: attempt) }
+            .whenComplete { result in
+                switch result {
+                case .failure:
+                    self.connectionFailed(attempt: attempt)
+                case .success(let channel):
+                    // A peer that accepts but never finishes the handshake (stopped, wedged)
+                    // must not hold the link in `connecting` forever.
+                    self.eventLoop.scheduleTask(in: .nanoseconds(Self.nanoseconds(self.transport.options.handshakeTimeout))) {
+                        if self.isConnecting(attempt: attempt) { channel.close(promise: nil) }
+                    }
+                }
+            }
+    }
+
+    var isConnected: Bool {
+        state.withLockedValue { state in
+            if case .connected = state.phase { return true }
+            return false
+        }
+    }
+
+    private func isConnecting(attempt: UInt64) -> Bool {
+        state.withLockedValue { state in
+            if case .connecting(let current) = state.phase { return current == attempt }
+            return false
+        }
     }
 
     /// The TLS handshake succeeded and the hello is written: queued traffic may flow.
@@ -253,6 +281,15 @@ final class PeerLink: Sendable {
             guard case .connecting(let current) = state.phase, current == attempt else { return false }
             state.phase = .connected(attempt: attempt, channel)
             state.reconnectDelay = transport.options.reconnectDelayMin
+            return scheduleFlushLocked(&state)
+        }
+        if flush { self.flush() }
+    }
+
+    /// The channel drained below its low watermark: write what queued up meanwhile.
+    func becameWritable(attempt: UInt64) {
+        let flush = state.withLockedValue { state -> Bool in
+            guard case .connected(let current, _) = state.phase, current == attempt else { return false }
             return scheduleFlushLocked(&state)
         }
         if flush { self.flush() }
@@ -349,6 +386,11 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
         default:
             context.close(promise: nil)
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { link.becameWritable(attempt: attempt) }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -1,6 +1,8 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import StalCore
 import StalRaft
 import StalShardLog
@@ -242,5 +244,65 @@ final class Cluster {
         await t.shutdown()
         try await silent.close()
         try await group.shutdownGracefully()
+    }
+
+    @Test func connectionThatNeverSaysHelloIsClosed() async throws {
+        let cluster = try Cluster()
+        var options = ClusterTransport.Options()
+        options.handshakeTimeout = .milliseconds(100)
+        try await cluster.start([1], options: options)
+        let idle = try await ClientBootstrap(group: cluster.group).connect(host: "127.0.0.1", port: cluster.ports[1]!).get()
+        try await eventually("the silent connection is closed") { !idle.isActive }
+        #expect(cluster.receivers[1]!.received.isEmpty)
+        await cluster.shutdown()
+    }
+
+    @Test func peerThatStopsReadingFillsTheQueueInsteadOfMemory() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let authority = try TestAuthority(name: "ca")
+        let serverContext = try authority.issue(node: 2).serverContext()
+        // Completes the handshake, then never reads again.
+        let stalled = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([NIOSSLServerHandler(context: serverContext), StopReading()])
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        var options = ClusterTransport.Options()
+        options.peerQueueBytesMax = 1 << 20
+        let t = try await ClusterTransport.bind(nodeID: 1, host: "127.0.0.1", port: 0,
+                                                peers: [2: .init(host: "127.0.0.1", port: stalled.localAddress!.port!)],
+                                                tls: try authority.issue(node: 1), group: group, options: options)
+        let receiver = RecordingReceiver()
+        try t.start(receiver)
+        try await eventually("the handshake") { t.isConnected(to: 2) }
+        let payload = [UInt8](repeating: 7, count: 100_000)
+        var sent = 0
+        try await eventually("queue overflow reported") {
+            t.send((0..<5).map { _ in
+                sent += 1
+                return message(.append, from: 1, to: 2, entries: [LogEntry(index: UInt64(sent), term: 1, data: payload)])
+            })
+            return receiver.unreachable.contains(2)
+        }
+        // Some batches went to the socket before the stalled peer's buffers filled up; then
+        // the queue overflowed instead of memory growing without bound.
+        #expect(sent > 20)
+        #expect(t.isConnected(to: 2))
+        await t.shutdown()
+        try await stalled.close()
+        try await group.shutdownGracefully()
+    }
+}
+
+final class StopReading: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }
