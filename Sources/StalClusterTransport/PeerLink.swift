@@ -156,11 +156,18 @@ final class PeerLink: Sendable {
                     unsendable.append(m)
                     continue
                 }
-                let transfer = state.withLockedValue { state -> UInt64 in
+                // Registered only while this connection is current: a failure processed
+                // in between must not leave a transfer that nobody will ever resolve.
+                let registered = state.withLockedValue { state -> UInt64? in
+                    guard case .connected(_, let current) = state.phase, current === channel else { return nil }
                     let t = state.nextTransfer
                     state.nextTransfer += 1
                     state.snapshotsInFlight[t] = m.group
                     return t
+                }
+                guard let transfer = registered else {
+                    unsendable.append(m)
+                    continue
                 }
                 var offset = 0
                 repeat {
