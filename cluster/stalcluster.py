@@ -121,7 +121,9 @@ certificate = "{self.root}/node{n}.pem"
 key = "{self.root}/node{n}.key"
 ca = "{self.root}/ca.pem"
 ''')
-        atexit.register(self.close)
+        self.closed = False
+        # A run that dies without closing still loses its processes; its logs stay.
+        atexit.register(self.close, keep=True)
 
     def client(self, node, timeout=10.0):
         return Client(self.http_ports[node], timeout)
@@ -168,6 +170,9 @@ ca = "{self.root}/ca.pem"
         raise RuntimeError("no agreed leader within the cap; see " + self.root)
 
     def close(self, keep=False):
+        if self.closed:
+            return
+        self.closed = True
         for node, process in list(self.processes.items()):
             try:
                 os.kill(process.pid, signal.SIGCONT)
