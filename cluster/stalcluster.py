@@ -17,6 +17,9 @@ import tempfile
 import time
 
 ADMIN_PASSWORD = "cluster-harness-admin-1"
+MAIL_SHARD = 0
+METADATA_SHARD = 1 << 63
+PROBE_SHARD = "probe"  # resolved from the status: the group that is neither mail nor metadata
 
 
 def free_port():
@@ -149,25 +152,36 @@ ca = "{self.root}/ca.pem"
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
 
-    def leader(self, deadline_seconds=120):
-        """The node every running replica names as leader of every group; waits for one."""
+    def leaders(self, deadline_seconds=120):
+        """{shard: leader} once every running replica reports every group with the same
+        known leader; waits for that."""
         deadline = time.monotonic() + deadline_seconds
         while time.monotonic() < deadline:
-            leaders = set()
-            try:
-                for n in self.processes:
-                    c = self.client(n, timeout=2.0)
-                    try:
-                        for group in c.status()["groups"]:
-                            leaders.add(group["leader"])
-                    finally:
-                        c.close()
-            except HTTPError:
-                leaders = {0}
-            if len(leaders) == 1 and 0 not in leaders:
-                return leaders.pop()
+            seen = {}
+            agreed = True
+            for n in self.processes:
+                c = self.client(n, timeout=2.0)
+                try:
+                    for group in c.status()["groups"]:
+                        seen.setdefault(group["shard"], set()).add(group["leader"])
+                except HTTPError:
+                    agreed = False
+                finally:
+                    c.close()
+            if agreed and seen and all(len(v) == 1 and 0 not in v for v in seen.values()):
+                return {shard: v.pop() for shard, v in seen.items()}
             time.sleep(0.05)
-        raise RuntimeError("no agreed leader within the cap; see " + self.root)
+        raise RuntimeError("no agreed leaders within the cap; see " + self.root)
+
+    def leader(self, shard, deadline_seconds=120):
+        """The leader of `shard`, once every running replica agrees on every group's leader."""
+        leaders = self.leaders(deadline_seconds)
+        if shard == PROBE_SHARD:
+            others = [s for s in leaders if s not in (MAIL_SHARD, METADATA_SHARD)]
+            if len(others) != 1:
+                raise RuntimeError(f"cannot tell the probe group among shards {sorted(leaders)}")
+            shard = others[0]
+        return leaders[shard]
 
     def close(self, keep=False):
         if self.closed:

@@ -8,6 +8,9 @@ import Foundation
 ///   bench-raft-load get  --target H:P --concurrency N --count N --password P
 ///   bench-raft-load failover --kill-pid PID --target H:P [--target ...] --password P
 ///
+/// `--write domain` makes the writes `POST /api/v1/domains` (a directory command through
+/// the metadata shard's Raft group) instead of probe PUTs.
+///
 /// `put` writes fresh keys with PUT /api/v1/cluster/probe/{key}; `get` reads one key
 /// linearizably; `failover` sends SIGKILL to PID and then writes round-robin to the
 /// targets until one write succeeds, reporting the milliseconds in between.
@@ -62,7 +65,7 @@ final class Connection {
     func send(method: String, path: String, body: [UInt8]) throws -> Int {
         do {
             if fd < 0 { try connect() }
-            var request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(endpoint.host)\r\nAuthorization: \(authorization)\r\nContent-Length: \(body.count)\r\n\r\n".utf8)
+            var request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(endpoint.host)\r\nAuthorization: \(authorization)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8)
             request += body
             var sent = 0
             while sent < request.count {
@@ -131,6 +134,21 @@ final class Tally: @unchecked Sendable {
     }
 }
 
+/// Runs `body(i)` for i in 0..<count, each on its own thread (DispatchQueue.concurrentPerform
+/// would cap the parallelism at the core count), and returns when all have finished.
+func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    for i in 0..<count {
+        let thread = Thread {
+            body(i)
+            done.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+    for _ in 0..<count { done.wait() }
+}
+
 struct BenchError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
@@ -171,6 +189,15 @@ let concurrency = Int(args["concurrency"]?.first ?? "1")!
 let count = Int(args["count"]?.first ?? "1000")!
 let valueBytes = Int(args["value-bytes"]?.first ?? "256")!
 let runID = args["run"]?.first ?? String(getpid())
+let writesDomains = args["write"]?.first == "domain"
+
+/// One replicated write named `name`.
+func write(_ c: Connection, _ name: String, _ value: [UInt8]) throws -> Int {
+    if writesDomains {
+        return try c.send(method: "POST", path: "/api/v1/domains", body: Array(#"{"name":"\#(name).bench.test"}"#.utf8))
+    }
+    return try c.send(method: "PUT", path: "/api/v1/cluster/probe/\(name)", body: value)
+}
 
 switch mode {
 case "put", "get":
@@ -184,7 +211,7 @@ case "put", "get":
     }
     let tally = Tally()
     let started = monotonicNanoseconds()
-    DispatchQueue.concurrentPerform(iterations: concurrency) { worker in
+    onThreads(concurrency) { worker in
         let c = Connection(targets[worker % targets.count], authorization: authorization)
         var mine: [UInt64] = []
         var myErrors = 0
@@ -196,7 +223,7 @@ case "put", "get":
             guard i < count else { break }
             let t0 = monotonicNanoseconds()
             let status = isPut
-                ? try? c.send(method: "PUT", path: "/api/v1/cluster/probe/bench-\(runID)-\(i)", body: value)
+                ? try? write(c, "bench-\(runID)-\(i)", value)
                 : try? c.send(method: "GET", path: "/api/v1/cluster/probe/bench-read-\(runID)", body: [])
             if let status, status / 100 == 2 {
                 mine.append(monotonicNanoseconds() - t0)
@@ -222,12 +249,12 @@ case "failover":
     let started = monotonicNanoseconds()
     kill(pid, SIGKILL)
     // One writer per surviving node, so a request stuck on one node does not hide another's success.
-    DispatchQueue.concurrentPerform(iterations: targets.count) { worker in
+    onThreads(targets.count) { worker in
         let c = Connection(targets[worker], authorization: authorization)
         var attempt = 0
         while tally.withLock({ $0.firstSuccess == nil }) {
             attempt += 1
-            let status = try? c.send(method: "PUT", path: "/api/v1/cluster/probe/failover-\(runID)-\(worker)-\(attempt)", body: value)
+            let status = try? write(c, "failover-\(runID)-\(worker)-\(attempt)", value)
             if let status, status / 100 == 2 {
                 let now = monotonicNanoseconds()
                 tally.withLock { if $0.firstSuccess == nil { $0.firstSuccess = now } }
