@@ -78,6 +78,20 @@ class Client:
             self.connection.close()
             self.connection = None
 
+    def post_json(self, path, obj):
+        self.headers["Content-Type"] = "application/json"
+        try:
+            return self.request("POST", path, json.dumps(obj).encode())
+        finally:
+            del self.headers["Content-Type"]
+
+    def domains(self):
+        """The domain names this node's directory holds (a local read)."""
+        code, body = self.request("GET", "/api/v1/domains")
+        if code != 200:
+            raise HTTPError(f"domains: HTTP {code}")
+        return {d["name"] for d in json.loads(body)["domains"]}
+
     def put(self, key, value):
         return self.request("PUT", f"/api/v1/cluster/probe/{key}", value)
 
