@@ -1,4 +1,5 @@
 import Foundation
+import StalCore
 import Testing
 @testable import StalNode
 
@@ -88,5 +89,12 @@ import Testing
         let text = Self.clusterSection.replacingOccurrences(of: replace.0, with: replace.1)
         #expect(text != Self.clusterSection)
         #expect(throws: NodeConfiguration.ParseError.self) { try NodeConfiguration.parse(toml: text, defaultDataDirectory: "/d") }
+    }
+
+    @Test func aClusterSectionIsRefusedWithoutTheRaftDriver() async throws {
+        var c = NodeConfiguration.ephemeral(dataDirectory: "/nonexistent/stal-never-created")
+        c.cluster = try NodeConfiguration.parse(toml: Self.clusterSection, defaultDataDirectory: "/d").cluster
+        await #expect(throws: StalError.self) { try await StalNode.start(c) }
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/stal-never-created"))
     }
 }
