@@ -75,8 +75,15 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        .target(name: "StalClusterTransport", dependencies: nio + [
+            "StalCore", "StalRaft", "StalShardLog",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "StalHTTP", dependencies: [
-            "StalCore", "StalDirectory",
+            "StalCore", "StalDeterminism", "StalDirectory",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
@@ -121,6 +128,15 @@ let package = Package(
 
         // Benchmarks
         .executableTarget(name: "bench-raft-core", dependencies: ["StalRaft", "StalDeterminism"], path: "tools/bench/raft-core"),
+        .executableTarget(name: "bench-raft-load", path: "tools/bench/raft/load"),
+        .executableTarget(name: "bench-cluster-transport",
+                          dependencies: ["StalClusterTransport", "StalRaft", "StalShardLog",
+                                         .product(name: "NIOPosix", package: "swift-nio"),
+                                         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                                         .product(name: "Crypto", package: "swift-crypto"),
+                                         .product(name: "X509", package: "swift-certificates"),
+                                         .product(name: "SwiftASN1", package: "swift-asn1")],
+                          path: "tools/bench/raft/transport"),
         .executableTarget(name: "bench-sieve", dependencies: ["StalSieve", "StalCore"], path: "tools/bench/sieve"),
         .executableTarget(name: "bench-smtp",
                           dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalMailStore", "StalDirectory",
@@ -173,6 +189,16 @@ let package = Package(
         .testTarget(name: "StalNodeTests", dependencies: ["StalNode", "StalCore", "StalDirectory"],
                     exclude: ["clients"]),
         .testTarget(name: "StalServerKitTests", dependencies: ["StalServerKit"]),
+        .testTarget(name: "StalClusterTransportTests", dependencies: [
+            "StalClusterTransport", "StalRaft", "StalShardLog", "StalCore", "StalDeterminism",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+        ]),
         .testTarget(name: "StalHTTPTests", dependencies: [
             "StalHTTP", "StalDirectory", "StalMailStore", "StalStorage", "StalDeterminism",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -20,15 +20,20 @@ public struct ManagementRequestContext: RequestContext {
 /// of the administrator.
 public struct ManagementAPI: Sendable {
     public let directory: Directory
+    public let cluster: (any ClusterManagement)?
+    public let credentials: VerifiedCredentialCache
 
-    public init(directory: Directory) {
+    public init(directory: Directory, cluster: (any ClusterManagement)? = nil,
+                credentials: VerifiedCredentialCache = VerifiedCredentialCache()) {
         self.directory = directory
+        self.cluster = cluster
+        self.credentials = credentials
     }
 
     public func router() -> Router<ManagementRequestContext> {
         let router = Router(context: ManagementRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AdminAuthMiddleware(directory: directory))
+        router.add(middleware: AdminAuthMiddleware(directory: directory, credentials: credentials))
         let api = router.group("api/v1")
 
         api.get("domains") { _, _ in
@@ -85,6 +90,7 @@ public struct ManagementAPI: Sendable {
             try await directory.removeAlias(try Self.address(try context.parameters.require("alias")))
             return Response(status: .noContent)
         }
+        addClusterRoutes(to: api)
         return router
     }
 
@@ -164,6 +170,7 @@ struct ErrorMiddleware: RouterMiddleware {
 struct AdminAuthMiddleware: RouterMiddleware {
     typealias Context = ManagementRequestContext
     let directory: Directory
+    let credentials: VerifiedCredentialCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
@@ -171,7 +178,7 @@ struct AdminAuthMiddleware: RouterMiddleware {
               let pair = String(data: decoded, encoding: .utf8),
               let colon = pair.firstIndex(of: ":"),
               pair[..<colon] == Directory.adminName,
-              await directory.authenticateAdmin(password: String(pair[pair.index(after: colon)...]), remote: context.remoteAddress)
+              await verify(password: String(pair[pair.index(after: colon)...]), remote: context.remoteAddress)
         else {
             var response = ErrorMiddleware.response(status: .unauthorized, kind: StalError.Kind.authenticationFailed.rawValue,
                                                     message: "administrator credential required")
@@ -179,5 +186,12 @@ struct AdminAuthMiddleware: RouterMiddleware {
             return response
         }
         return try await next(request, context)
+    }
+
+    private func verify(password: String, remote: String) async -> Bool {
+        if credentials.contains(user: Directory.adminName, password: password) { return true }
+        guard await directory.authenticateAdmin(password: password, remote: remote) else { return false }
+        credentials.insert(user: Directory.adminName, password: password)
+        return true
     }
 }

@@ -38,6 +38,30 @@ public struct NodeConfiguration: Sendable, Equatable {
         case smtp, submission, lmtp, imap, imaps, http
     }
 
+    /// The `[cluster]` section: this node's place in a Raft cluster. Without it the node
+    /// runs alone, exactly as before clustering existed.
+    public struct Cluster: Sendable, Equatable {
+        public var nodeID: UInt64
+        /// Where this node accepts its peers' connections.
+        public var listen: Endpoint
+        /// Every node of the cluster by id, this one included.
+        public var peers: [UInt64: Endpoint]
+        /// PEM files: this node's certificate chain and key, and the cluster CA.
+        public var certificatePath: String
+        public var keyPath: String
+        public var authorityPath: String
+
+        public init(nodeID: UInt64, listen: Endpoint, peers: [UInt64: Endpoint], certificatePath: String,
+                    keyPath: String, authorityPath: String) {
+            self.nodeID = nodeID
+            self.listen = listen
+            self.peers = peers
+            self.certificatePath = certificatePath
+            self.keyPath = keyPath
+            self.authorityPath = authorityPath
+        }
+    }
+
     public var hostname: String
     public var dataDirectory: String
     /// A listener absent from the map is not started.
@@ -45,15 +69,18 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
     public var limits: Limits
+    public var cluster: Cluster?
 
     public init(hostname: String, dataDirectory: String, listeners: [ListenerKind: Endpoint],
-                tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, limits: Limits = .default) {
+                tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, limits: Limits = .default,
+                cluster: Cluster? = nil) {
         self.hostname = hostname
         self.dataDirectory = dataDirectory
         self.listeners = listeners
         self.tlsCertificatePath = tlsCertificatePath
         self.tlsKeyPath = tlsKeyPath
         self.limits = limits
+        self.cluster = cluster
     }
 
     public static let defaultPorts: [ListenerKind: Int] = [
@@ -130,11 +157,57 @@ public struct NodeConfiguration: Sendable, Equatable {
                     }
                     try config.limits.set(name, to: value)
                 }
+            case "cluster":
+                guard let cluster = table[key]?.table else { throw ParseError(description: "[cluster] must be a table") }
+                config.cluster = try parseCluster(cluster)
             default:
                 throw ParseError(description: "unknown configuration key '\(key)'")
             }
         }
         return config
+    }
+
+    static func parseCluster(_ table: TOMLTable) throws -> Cluster {
+        var nodeID: UInt64?
+        var listen: Endpoint?
+        var peers: [UInt64: Endpoint]?
+        var certificate: String?, key: String?, authority: String?
+        for name in table.keys {
+            switch name {
+            case "node_id":
+                guard let v = table[name]?.int, v > 0 else { throw ParseError(description: "cluster.node_id must be a positive integer") }
+                nodeID = UInt64(v)
+            case "listen":
+                let text = try string(table, name)
+                guard let e = Endpoint(text) else { throw ParseError(description: "cluster.listen: expected host:port, got \(text)") }
+                listen = e
+            case "peers":
+                guard let t = table[name]?.table else { throw ParseError(description: "cluster.peers must be a table of id = \"host:port\"") }
+                var map: [UInt64: Endpoint] = [:]
+                for id in t.keys {
+                    guard let n = UInt64(id), n > 0 else { throw ParseError(description: "cluster.peers: '\(id)' is not a positive node id") }
+                    let text = try string(t, id)
+                    guard let e = Endpoint(text), e.port > 0 else {
+                        throw ParseError(description: "cluster.peers.\(id): expected host:port, got \(text)")
+                    }
+                    map[n] = e
+                }
+                peers = map
+            case "certificate": certificate = try string(table, name)
+            case "key": key = try string(table, name)
+            case "ca": authority = try string(table, name)
+            default: throw ParseError(description: "unknown key cluster.\(name)")
+            }
+        }
+        guard let nodeID else { throw ParseError(description: "cluster.node_id is required") }
+        guard let peers, let own = peers[nodeID] else {
+            throw ParseError(description: "cluster.peers must list every node, this one (\(nodeID)) included")
+        }
+        guard let certificate, let key, let authority else {
+            throw ParseError(description: "cluster.certificate, cluster.key and cluster.ca are required")
+        }
+        return Cluster(nodeID: nodeID, listen: listen ?? own, peers: peers, certificatePath: certificate, keyPath: key,
+                       authorityPath: authority)
     }
 
     private static func string(_ table: TOMLTable, _ key: String) throws -> String {

@@ -64,6 +64,10 @@ public final class StalNode: Sendable {
 
     public static func start(_ configuration: NodeConfiguration, options: Options = Options(),
                              logger: Logger = Logger(label: "stald")) async throws -> StalNode {
+        // Running alone with a [cluster] section would split the cluster's data silently.
+        guard configuration.cluster == nil else {
+            throw StalError(.unavailable, "[cluster] needs the Raft node driver, which this build does not include")
+        }
         let fm = FileManager.default
         let data = configuration.dataDirectory
         try fm.createDirectory(atPath: data, withIntermediateDirectories: true)

@@ -141,7 +141,23 @@ struct Stalctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stalctl",
         abstract: "Administer a Stal mail server through its management API.",
-        subcommands: [Domain.self, Account.self, Alias.self])
+        subcommands: [Domain.self, Account.self, Alias.self, Cluster.self])
+}
+
+struct Cluster: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Inspect the node's Raft groups.", subcommands: [Status.self])
+
+    struct Status: StalctlCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One line per Raft group this node hosts: shard, role, leader, term, commit, applied.")
+        @OptionGroup var connection: Connection
+        func perform(_ client: ManagementClient) async throws {
+            let json = try await client.call("GET", "api/v1/cluster/status") as? [String: Any]
+            print("node \(json?["node"] ?? "?")")
+            print(["shard", "role", "leader", "term", "commit", "applied"].joined(separator: "\t"))
+            printList(json, key: "groups", columns: ["shard", "role", "leader", "term", "commit", "applied"])
+        }
+    }
 }
 
 struct Domain: AsyncParsableCommand {

@@ -12,14 +12,15 @@ import Testing
 @Suite struct ManagementAPITests {
     static let adminPassword = "bootstrap-secret-1"
 
-    func makeApp() async throws -> (some ApplicationProtocol, Directory) {
+    func makeApp(credentials: VerifiedCredentialCache = VerifiedCredentialCache(clock: ManualClock()))
+        async throws -> (some ApplicationProtocol, Directory) {
         let engine = MemoryEngine()
         let clock = ManualClock()
         let store = try MailStore.local(engine: engine, blobs: MemoryBlobStore(), clock: clock, random: SeededRandom(seed: 1))
         let directory = try Directory.local(engine: engine, mailStore: store, clock: clock, random: SeededRandom(seed: 2),
                                             hasher: .fastForTests, sleep: { _ in })
         try await directory.bootstrapAdmin(password: Self.adminPassword)
-        let app = Application(router: ManagementAPI(directory: directory).router())
+        let app = Application(router: ManagementAPI(directory: directory, credentials: credentials).router())
         return (app, directory)
     }
 
@@ -29,6 +30,36 @@ import Testing
     }
 
     func json(_ s: String) -> ByteBuffer { ByteBuffer(string: s) }
+
+    @Test func verifiedCredentialsAreCachedAndWrongOnesAreNot() async throws {
+        let cache = VerifiedCredentialCache(clock: ManualClock())
+        let (app, _) = try await makeApp(credentials: cache)
+        try await app.test(.router) { client in
+            let wrong = "Basic " + Data("admin:nope-nope-nope".utf8).base64EncodedString()
+            try await client.execute(uri: "/api/v1/domains", method: .get, headers: [.authorization: wrong]) {
+                #expect($0.status == .unauthorized)
+            }
+            #expect(cache.count == 0)
+            for _ in 0..<3 {
+                try await client.execute(uri: "/api/v1/domains", method: .get, headers: auth) { #expect($0.status == .ok) }
+            }
+            #expect(cache.contains(user: "admin", password: Self.adminPassword))
+            #expect(cache.count == 1)
+        }
+    }
+
+    @Test func clusterRoutesAnswerNotFoundOnASingleNode() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/cluster/status", method: .get, headers: auth) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/api/v1/cluster/probe/k", method: .put, headers: auth, body: ByteBuffer(string: "v")) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: "/api/v1/cluster/probe/bad%20key", method: .get, headers: auth) {
+                #expect($0.status == .unprocessableContent)
+            }
+        }
+    }
 
     @Test func requiresAdministratorCredentials() async throws {
         let (app, _) = try await makeApp()

@@ -1,3 +1,5 @@
+import Foundation
+import StalCore
 import Testing
 @testable import StalNode
 
@@ -43,5 +45,56 @@ import Testing
         #expect(throws: NodeConfiguration.ParseError.self) { try NodeConfiguration.parse(toml: "[tls]\ncertificate = \"/a\"", defaultDataDirectory: "/d") }
         #expect(throws: NodeConfiguration.ParseError.self) { try NodeConfiguration.parse(toml: "[limits]\nsmtp_message_octets_max = -1", defaultDataDirectory: "/d") }
         #expect(throws: NodeConfiguration.ParseError.self) { try NodeConfiguration.parse(toml: "= broken", defaultDataDirectory: "/d") }
+    }
+
+    static let clusterSection = """
+        [cluster]
+        node_id = 2
+        listen = "127.0.0.1:7102"
+        peers = { "1" = "127.0.0.1:7101", "2" = "127.0.0.1:7102", "3" = "127.0.0.1:7103" }
+        certificate = "/etc/stal/node2.pem"
+        key = "/etc/stal/node2.key"
+        ca = "/etc/stal/ca.pem"
+        """
+
+    @Test func parsesTheClusterSection() throws {
+        let c = try NodeConfiguration.parse(toml: Self.clusterSection, defaultDataDirectory: "/d")
+        let cluster = try #require(c.cluster)
+        #expect(cluster.nodeID == 2)
+        #expect(cluster.listen == .init(host: "127.0.0.1", port: 7102))
+        #expect(cluster.peers == [1: .init(host: "127.0.0.1", port: 7101), 2: .init(host: "127.0.0.1", port: 7102),
+                                  3: .init(host: "127.0.0.1", port: 7103)])
+        #expect(cluster.certificatePath == "/etc/stal/node2.pem")
+        #expect(cluster.keyPath == "/etc/stal/node2.key")
+        #expect(cluster.authorityPath == "/etc/stal/ca.pem")
+        #expect(try NodeConfiguration.parse(toml: "hostname = \"x\"", defaultDataDirectory: "/d").cluster == nil)
+    }
+
+    @Test func clusterListenDefaultsToTheNodesOwnPeerAddress() throws {
+        let text = Self.clusterSection.replacingOccurrences(of: "listen = \"127.0.0.1:7102\"\n", with: "")
+        #expect(try NodeConfiguration.parse(toml: text, defaultDataDirectory: "/d").cluster?.listen.port == 7102)
+    }
+
+    @Test(arguments: [
+        ("node_id = 2", "node_id = 0"),
+        ("node_id = 2", "node_id = 4"),
+        ("node_id = 2", "node_id = \"2\""),
+        ("ca = ", "authority = "),
+        ("ca = \"/etc/stal/ca.pem\"", ""),
+        ("\"3\" = \"127.0.0.1:7103\"", "\"x\" = \"127.0.0.1:7103\""),
+        ("\"3\" = \"127.0.0.1:7103\"", "\"3\" = \"nowhere\""),
+        ("listen = \"127.0.0.1:7102\"", "listen = \"7102x\""),
+    ])
+    func rejectsBadClusterSections(_ replace: (String, String)) {
+        let text = Self.clusterSection.replacingOccurrences(of: replace.0, with: replace.1)
+        #expect(text != Self.clusterSection)
+        #expect(throws: NodeConfiguration.ParseError.self) { try NodeConfiguration.parse(toml: text, defaultDataDirectory: "/d") }
+    }
+
+    @Test func aClusterSectionIsRefusedWithoutTheRaftDriver() async throws {
+        var c = NodeConfiguration.ephemeral(dataDirectory: "/nonexistent/stal-never-created")
+        c.cluster = try NodeConfiguration.parse(toml: Self.clusterSection, defaultDataDirectory: "/d").cluster
+        await #expect(throws: StalError.self) { try await StalNode.start(c) }
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/stal-never-created"))
     }
 }
