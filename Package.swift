@@ -89,7 +89,7 @@ let package = Package(
 
         // L4 composition
         .target(name: "StalNode", dependencies: nio + [
-            "StalCore", "StalDeterminism", "StalStorage", "StalMailStore", "StalDirectory",
+            "StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore", "StalDirectory",
             "StalServerKit", "StalSMTP", "StalSMTPCore", "StalIMAP", "StalHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -158,9 +158,9 @@ let package = Package(
         .testTarget(name: "StalCoreTests", dependencies: ["StalCore"]),
         .testTarget(name: "StalDeterminismTests", dependencies: ["StalDeterminism"]),
         .testTarget(name: "StalStorageTests", dependencies: ["StalStorage"]),
-        .testTarget(name: "StalShardLogTests", dependencies: ["StalShardLog", "StalStorage", "StalDeterminism"]),
+        .testTarget(name: "StalShardLogTests", dependencies: ["StalShardLog", "StalStorage", "StalDeterminism", "StalRaft"]),
         .testTarget(name: "StalMailStoreTests",
-                    dependencies: ["StalMailStore", "StalShardLog", "StalStorage", "StalDeterminism"]),
+                    dependencies: ["StalMailStore", "StalShardLog", "StalStorage", "StalDeterminism", "StalRaft"]),
         .testTarget(name: "StalDirectoryTests",
                     dependencies: ["StalDirectory", "StalMailStore", "StalShardLog", "StalStorage", "StalDeterminism"]),
         .testTarget(name: "StalMIMETests", dependencies: ["StalMIME"]),

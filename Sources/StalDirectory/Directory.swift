@@ -109,14 +109,18 @@ public final class Directory: Sendable {
         self.decoyHash = try hasher.hash("decoy password", salt: self.random.bytes(PasswordHasher.saltBytes))
     }
 
-    /// A directory on one node with its own `LocalShardLog` on the metadata shard.
+    /// A directory on one node: the metadata shard as a Raft group on `driver` (the node's
+    /// driver, which the caller shuts down), or, without one, on a one-replica driver of its
+    /// own over `engine` that `shutdown()` stops.
     public static func local(engine: any KVEngine, mailStore: MailStore?, clock: any WallClock, random: any RandomSource,
                              limits: Limits = .default, hasher: PasswordHasher = .standard,
-                             sleep: @escaping @Sendable (Int64) async -> Void = { ms in try? await Task.sleep(nanoseconds: UInt64(ms) * 1_000_000) })
+                             sleep: @escaping @Sendable (Int64) async -> Void = { ms in try? await Task.sleep(nanoseconds: UInt64(ms) * 1_000_000) },
+                             driver: RaftNodeDriver? = nil)
         throws -> Directory {
-        let log = try LocalShardLog(engine: engine, shard: metadataShard, stateMachine: DirectoryStateMachine())
+        let owned = driver == nil ? try RaftNodeDriver(engine: engine, nodeID: 1, transport: nil) : nil
+        let log = try (driver ?? owned!).addGroup(shard: metadataShard, stateMachine: DirectoryStateMachine())
         return try Directory(engine: engine, log: log, mailStore: mailStore, clock: clock, random: random, limits: limits,
-                             hasher: hasher, sleep: sleep, onShutdown: { log.shutdown() })
+                             hasher: hasher, sleep: sleep, onShutdown: { owned?.shutdown() })
     }
 
     public func shutdown() { onShutdown() }

@@ -90,6 +90,8 @@ func domainOf(_ address: String) -> String {
 public struct DirectoryStateMachine: ShardStateMachine {
     public init() {}
 
+    public var stateFamilies: [ColumnFamily] { [.directory] }
+
     public func apply(_ command: ShardCommand, index: UInt64, state: StagedWrites) throws -> CommandResult {
         switch command {
         case let .addDomain(c):

@@ -23,6 +23,9 @@ public struct MailStateMachine: ShardStateMachine {
         self.changeLogRetained = changeLogRetained
     }
 
+    /// A mail shard owns its node's mail metadata and blob references.
+    public var stateFamilies: [ColumnFamily] { [.state, .blobs] }
+
     public func apply(_ command: ShardCommand, index: UInt64, state: StagedWrites) throws -> CommandResult {
         var tx = MailTransaction(state: state, changeLogRetained: changeLogRetained)
         let result: CommandResult

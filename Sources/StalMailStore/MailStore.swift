@@ -47,19 +47,21 @@ public final class MailStore: Sendable {
         self.onShutdown = onShutdown
     }
 
-    /// A store on one node: its own `LocalShardLog` over `engine`, applying `MailStateMachine`.
+    /// A store on one node: shard `shard` as a Raft group on `driver` (the node's driver,
+    /// which the caller shuts down), or, without one, on a one-replica driver of its own over
+    /// `engine` that `shutdown()` stops.
     public static func local(engine: any KVEngine, blobs: any MailBlobStore, clock: any WallClock,
                              random: any RandomSource, shard: UInt64 = 0, options: Options = Options(),
-                             logOptions: LocalShardLog.Options = LocalShardLog.Options()) throws -> MailStore {
+                             driver: RaftNodeDriver? = nil) throws -> MailStore {
         let notifier = ChangeNotifier(engine: engine)
-        let log = try LocalShardLog(engine: engine, shard: shard, stateMachine: MailStateMachine(notifier: notifier, blobs: blobs,
-                                                                  changeLogRetained: options.changeLogRetained),
-                                    options: logOptions)
+        let owned = driver == nil ? try RaftNodeDriver(engine: engine, nodeID: 1, transport: nil) : nil
+        let log = try (driver ?? owned!).addGroup(shard: shard, stateMachine: MailStateMachine(
+            notifier: notifier, blobs: blobs, changeLogRetained: options.changeLogRetained))
         return MailStore(engine: engine, log: log, blobs: blobs, notifier: notifier, clock: clock, random: random,
-                         options: options, onShutdown: { log.shutdown() })
+                         options: options, onShutdown: { owned?.shutdown() })
     }
 
-    /// Finishes queued commands and stops the log writer.
+    /// Finishes queued commands and stops the store's own Raft driver, if it has one.
     public func shutdown() { onShutdown() }
 
     // MARK: proposing

@@ -11,6 +11,7 @@ import StalDirectory
 import StalHTTP
 import StalMailStore
 import StalServerKit
+import StalShardLog
 import StalStorage
 
 /// One running node: storage, directory and mail store opened from the data directory,
@@ -24,6 +25,8 @@ public final class StalNode: Sendable {
     /// Set only on the start that created the administrator, so it can be shown once.
     public let bootstrapAdminPassword: String?
     public let tls: TLSMaterial
+    /// Runs the node's Raft groups (the mail shard and the metadata shard).
+    public let raftDriver: RaftNodeDriver
 
     private let group: MultiThreadedEventLoopGroup
     private let listeners: [Listener]
@@ -36,7 +39,7 @@ public final class StalNode: Sendable {
 
     private init(configuration: NodeConfiguration, directory: Directory, mailStore: MailStore,
                  boundPorts: [NodeConfiguration.ListenerKind: Int], bootstrapAdminPassword: String?, tls: TLSMaterial,
-                 group: MultiThreadedEventLoopGroup, listeners: [Listener], httpTask: Task<Void, Error>?,
+                 raftDriver: RaftNodeDriver, group: MultiThreadedEventLoopGroup, listeners: [Listener], httpTask: Task<Void, Error>?,
                  httpShutdown: @escaping @Sendable () -> Void, housekeeping: Housekeeping,
                  housekeepingTask: Task<Void, Never>) {
         self.configuration = configuration
@@ -45,6 +48,7 @@ public final class StalNode: Sendable {
         self.boundPorts = boundPorts
         self.bootstrapAdminPassword = bootstrapAdminPassword
         self.tls = tls
+        self.raftDriver = raftDriver
         self.group = group
         self.listeners = listeners
         self.httpTask = httpTask
@@ -83,12 +87,14 @@ public final class StalNode: Sendable {
         let tlsContext = try tls.makeServerContext()
 
         let engine = try RocksDBEngine(path: data + "/db")
+        let raftDriver = try RaftNodeDriver(engine: engine, nodeID: 1, transport: nil)
         var storeOptions = MailStore.Options()
         storeOptions.messageOctetsMax = configuration.limits.smtpMessageOctetsMax
         let mailStore = try MailStore.local(engine: engine, blobs: try LocalBlobDirectory(root: data + "/blobs"),
-                                            clock: options.clock, random: SystemRandom(), options: storeOptions)
+                                            clock: options.clock, random: SystemRandom(), options: storeOptions,
+                                            driver: raftDriver)
         let directory = try Directory.local(engine: engine, mailStore: mailStore, clock: options.clock, random: SystemRandom(),
-                                            limits: configuration.limits, hasher: options.passwordHasher)
+                                            limits: configuration.limits, hasher: options.passwordHasher, driver: raftDriver)
 
         var bootstrapPassword: String?
         if !directory.hasAdmin {
@@ -138,7 +144,7 @@ public final class StalNode: Sendable {
         let pause = options.housekeepingPause
         let housekeepingTask = Task { await housekeeping.run(pause: pause) }
         return StalNode(configuration: configuration, directory: directory, mailStore: mailStore, boundPorts: ports,
-                        bootstrapAdminPassword: bootstrapPassword, tls: tls, group: group, listeners: listeners,
+                        bootstrapAdminPassword: bootstrapPassword, tls: tls, raftDriver: raftDriver, group: group, listeners: listeners,
                         httpTask: httpTask, httpShutdown: httpShutdown, housekeeping: housekeeping,
                         housekeepingTask: housekeepingTask)
     }
@@ -182,6 +188,7 @@ public final class StalNode: Sendable {
         try? await group.shutdownGracefully()
         directory.shutdown()
         mailStore.shutdown()
+        raftDriver.shutdown()
     }
 
     static func generatePassword(using random: inout some RandomSource) -> String {

@@ -61,6 +61,9 @@ public protocol ShardStateMachine: Sendable {
     func willCommit(_ command: ShardCommand, result: CommandResult)
     /// Called in log order after the entry and its effects are durable.
     func committed(_ command: ShardCommand, result: CommandResult)
+    /// The column families this shard owns wholly on its node: its replicated state, which
+    /// a snapshot image captures and an installed snapshot replaces (docs/raft.md).
+    var stateFamilies: [ColumnFamily] { get }
 }
 
 extension ShardStateMachine {

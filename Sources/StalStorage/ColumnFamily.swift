@@ -7,7 +7,8 @@ public struct ColumnFamily: Hashable, Sendable, Comparable, CustomStringConverti
 
     /// RocksDB always has this family; Stal keeps it empty.
     public static let `default` = ColumnFamily("default")
-    /// Shard log entries and the applied index of each shard.
+    /// Raft: every group's log entries, hard state and snapshot metadata, and each shard's
+    /// applied index.
     public static let log = ColumnFamily("log")
     /// Mail-store metadata: accounts, mailboxes, emails, UID index, change log.
     public static let state = ColumnFamily("state")

@@ -50,12 +50,22 @@ public final class MemoryEngine: KVEngine, @unchecked Sendable {
 
     /// Loses every write not covered by a later synced write, like a power cut.
     public func crash() {
+        crash(keepingUnsynced: 0)
+    }
+
+    /// A power cut after the first `kept` unsynced writes reached the disk: RocksDB's WAL is
+    /// sequential, so what survives is always a prefix of the writes in order.
+    public func crash(keepingUnsynced kept: Int) {
         lock.withLock {
             precondition(tracksDurability, "crash() needs MemoryEngine(tracksDurability: true)")
+            for b in unsynced.prefix(kept) { Self.apply(b, to: &durable) }
             tables = durable
             unsynced.removeAll()
         }
     }
+
+    /// Writes since the last synced one, which a crash may lose.
+    public var unsyncedWrites: Int { lock.withLock { unsynced.count } }
 
     public func snapshot() throws -> any KVSnapshot {
         MemorySnapshot(tables: lock.withLock { tables })

@@ -2,6 +2,7 @@ import Foundation
 import StalCore
 import StalDeterminism
 import StalMailStore
+import StalRaft
 import StalShardLog
 import StalStorage
 import Testing
@@ -48,12 +49,17 @@ func runWorkload(_ store: MailStore, account: AccountID, tenant: TenantID, seed:
         let f = try StoreFixture(seed: 3)
         try await runWorkload(f.store, account: f.account, tenant: f.tenant, seed: 8)
         f.store.shutdown()
-        let commands = try f.engine.scan(.log, prefix: [UInt8(ascii: "E")]).map { try ShardCommand(decoding: $0.value) }
+        let range = RaftStorageFormat.entryRange(group: 0, from: 0)
+        let commands = try f.engine.scan(.log, KeyRange(lower: range.start, upper: range.end))
+            .map { try RaftStorageFormat.decodeEntry($0.value) }
+            .filter { $0.kind == .normal && !$0.data.isEmpty }
+            .map { try ShardCommand(decoding: $0.data) }
         #expect(commands.count > 40)
         let replica = MemoryEngine()
-        let log = try LocalShardLog(engine: replica, stateMachine: MailStateMachine(notifier: ChangeNotifier(engine: replica), blobs: nil))
+        let driver = try RaftNodeDriver(engine: replica, nodeID: 1, transport: nil)
+        let log = try driver.addGroup(shard: 0, stateMachine: MailStateMachine(notifier: ChangeNotifier(engine: replica), blobs: nil))
         for c in commands { _ = try await log.propose(c) }
-        log.shutdown()
+        driver.shutdown()
         let original = try f.engine.dump([.state, .blobs])
         #expect(try replica.dump([.state, .blobs]) == original)
     }

@@ -332,7 +332,9 @@ import Testing
         let engine = MemoryEngine()
         let blobs = MemoryBlobStore()
         let notifier = ChangeNotifier(engine: engine)
-        let log = try LocalShardLog(engine: engine, stateMachine: MailStateMachine(notifier: notifier, blobs: blobs))
+        let driver = try RaftNodeDriver(engine: engine, nodeID: 1, transport: nil)
+        defer { driver.shutdown() }
+        let log = try driver.addGroup(shard: 0, stateMachine: MailStateMachine(notifier: notifier, blobs: blobs))
         var options = MailStore.Options()
         options.inlineBlobBytesMax = 16
         let store = MailStore(engine: engine, log: log, blobs: blobs, notifier: notifier, clock: ManualClock(),
@@ -360,7 +362,6 @@ import Testing
         let retried = try await store.append(account, mailbox: inbox, bytes: bytes)
         #expect(retried.uid == 2)
         #expect(try await store.readBlob(account: account, MailStore.blobID(for: bytes)) == bytes)
-        log.shutdown()
     }
 
     @Test func sha256MatchesKnownVectors() {

@@ -127,7 +127,8 @@ defer { try? FileManager.default.removeItem(atPath: dir) }
 
 let engine = try RocksDBEngine(path: dir + "/db")
 let notifier = ChangeNotifier(engine: engine)
-let log = try LocalShardLog(engine: engine, stateMachine: MailStateMachine(notifier: notifier))
+let driver = try RaftNodeDriver(engine: engine, nodeID: 1, transport: nil)
+let log = try driver.addGroup(shard: 0, stateMachine: MailStateMachine(notifier: notifier))
 let store = MailStore(engine: engine, log: log, blobs: try LocalBlobDirectory(root: dir + "/blobs"), notifier: notifier,
                       clock: SystemClock(), random: SystemRandom())
 // The fast hasher keeps 1,000 logins from dominating the run; login cost is not measured here.

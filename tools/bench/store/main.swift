@@ -32,7 +32,8 @@ func run(name: String, concurrency: Int) async throws {
     let engine = try RocksDBEngine(path: dir + "/db")
     let notifier = ChangeNotifier(engine: engine)
     let blobs = try LocalBlobDirectory(root: dir + "/blobs")
-    let log = try LocalShardLog(engine: engine, stateMachine: MailStateMachine(notifier: notifier, blobs: blobs))
+    let driver = try RaftNodeDriver(engine: engine, nodeID: 1, transport: nil)
+    let log = try driver.addGroup(shard: 0, stateMachine: MailStateMachine(notifier: notifier, blobs: blobs))
     let store = MailStore(engine: engine, log: log, blobs: blobs, notifier: notifier,
                           clock: SystemClock(), random: SeededRandom(seed: 1))
     let account = AccountID(rawValue: 42)
@@ -70,10 +71,10 @@ func run(name: String, concurrency: Int) async throws {
     if concurrency == 1 {
         print("{\"name\":\"store-list-mailbox\",\"parameters\":{\"messages\":\(messages)},\"result\":\(String(format: "%.1f", listMs)),\"unit\":\"ms\"}")
     }
-    let stats = log.statistics
-    log.shutdown()
+    let stats = driver.statistics
+    driver.shutdown()
     engine.close()
-    let commandsPerSync = Double(stats.commands) / Double(max(stats.batches, 1))
+    let commandsPerSync = Double(stats.appliedEntries) / Double(max(stats.syncedWrites, 1))
     let rate = Double(messages) / seconds
     print("{\"name\":\"store-append-\(name)\",\"parameters\":{\"messages\":\(messages),\"messageBytes\":4096,\"writers\":\(concurrency),\"fsync\":true},\"result\":\(Int(rate)),\"unit\":\"msgs/s\",\"cpuMsPerMessage\":\(String(format: "%.3f", cpuMs / Double(messages))),\"commandsPerSync\":\(String(format: "%.1f", commandsPerSync))}")
 }
