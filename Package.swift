@@ -90,7 +90,8 @@ let package = Package(
         // L4 composition
         .target(name: "StalNode", dependencies: nio + [
             "StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore", "StalDirectory",
-            "StalServerKit", "StalSMTP", "StalSMTPCore", "StalIMAP", "StalHTTP",
+            "StalServerKit", "StalSMTP", "StalSMTPCore", "StalIMAP", "StalHTTP", "StalClusterTransport",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

@@ -136,6 +136,24 @@ public final class Directory: Sendable {
 
     // MARK: domains
 
+    /// Writes a cluster probe register through the metadata shard's log.
+    public func putProbe(key: String, value: [UInt8]) async throws {
+        guard !key.isEmpty, key.utf8.count <= SetProbeCommand.keyBytesMax else {
+            throw StalError(.invalidArgument, "probe key must be 1 to \(SetProbeCommand.keyBytesMax) bytes")
+        }
+        guard value.count <= SetProbeCommand.valueBytesMax else {
+            throw StalError(.invalidArgument, "probe value over \(SetProbeCommand.valueBytesMax) bytes")
+        }
+        try await propose(.setProbe(SetProbeCommand(key: key, value: value)))
+    }
+
+    /// A probe register: `linearizable` waits until this replica has applied every write
+    /// acknowledged before the call; otherwise the replica's applied value as it stands.
+    public func probe(key: String, linearizable: Bool) async throws -> [UInt8]? {
+        if linearizable { try await log.linearizableRead() }
+        return try engine.get(.directory, DirectoryKeys.probe(key))
+    }
+
     public func addDomain(_ name: String, tenant: TenantID = Directory.defaultTenant) async throws {
         let domain = name.lowercased()
         guard !domain.isEmpty, domain.utf8.count <= EmailAddress.domainOctetsMax, !domain.contains("@") else {

@@ -8,6 +8,7 @@ import StalStorage
 ///   L address     -> account id (primary address = login name)
 ///   X alias       -> account id
 ///   P admin name  -> Argon2id hash
+///   Q probe key   -> probe value (cluster probe registers)
 enum DirectoryKeys {
     static func domain(_ d: String) -> [UInt8] { [UInt8(ascii: "D")] + Array(d.utf8) }
     static let domains: [UInt8] = [UInt8(ascii: "D")]
@@ -18,6 +19,7 @@ enum DirectoryKeys {
     static func alias(_ address: String) -> [UInt8] { [UInt8(ascii: "X")] + Array(address.utf8) }
     static let aliases: [UInt8] = [UInt8(ascii: "X")]
     static func admin(_ name: String) -> [UInt8] { [UInt8(ascii: "P")] + Array(name.utf8) }
+    static func probe(_ key: String) -> [UInt8] { [UInt8(ascii: "Q")] + Array(key.utf8) }
 }
 
 private let recordVersion: UInt8 = 1
@@ -179,6 +181,8 @@ public struct DirectoryStateMachine: ShardStateMachine {
             state.put(.directory, DirectoryKeys.domain(c.domain), d.encode())
         case let .setAdminPassword(c):
             state.put(.directory, DirectoryKeys.admin(c.name), Array(c.passwordHash.utf8))
+        case let .setProbe(c):
+            state.put(.directory, DirectoryKeys.probe(c.key), c.value)
         case .createAccount, .deleteAccount, .createMailbox, .renameMailbox, .deleteMailbox, .setSubscribed,
              .deliver, .storeKeywords, .copyEmails, .expunge, .collectBlobs:
             throw StalError(.invalidArgument, "mail command sent to the directory shard")

@@ -42,7 +42,7 @@ public struct MailStateMachine: ShardStateMachine {
         case let .expunge(c): result = try tx.expunge(c)
         case let .collectBlobs(c): result = try tx.collectBlobs(c, index: index)
         case .addDomain, .removeDomain, .addAccount, .removeAccount, .setPassword, .addAlias, .removeAlias,
-             .setCatchAll, .setAdminPassword:
+             .setCatchAll, .setAdminPassword, .setProbe:
             throw StalError(.invalidArgument, "directory command sent to a mail shard")
         }
         try tx.finish()

@@ -10,6 +10,7 @@ import StalDeterminism
 import StalDirectory
 import StalHTTP
 import StalMailStore
+import StalClusterTransport
 import StalServerKit
 import StalShardLog
 import StalStorage
@@ -27,6 +28,8 @@ public final class StalNode: Sendable {
     public let tls: TLSMaterial
     /// Runs the node's Raft groups (the mail shard and the metadata shard).
     public let raftDriver: RaftNodeDriver
+    /// The transport, driver and probe of a clustered node; nil when it runs alone.
+    let cluster: ClusterRuntime?
 
     private let group: MultiThreadedEventLoopGroup
     private let listeners: [Listener]
@@ -39,7 +42,7 @@ public final class StalNode: Sendable {
 
     private init(configuration: NodeConfiguration, directory: Directory, mailStore: MailStore,
                  boundPorts: [NodeConfiguration.ListenerKind: Int], bootstrapAdminPassword: String?, tls: TLSMaterial,
-                 raftDriver: RaftNodeDriver, group: MultiThreadedEventLoopGroup, listeners: [Listener], httpTask: Task<Void, Error>?,
+                 raftDriver: RaftNodeDriver, cluster: ClusterRuntime?, group: MultiThreadedEventLoopGroup, listeners: [Listener], httpTask: Task<Void, Error>?,
                  httpShutdown: @escaping @Sendable () -> Void, housekeeping: Housekeeping,
                  housekeepingTask: Task<Void, Never>) {
         self.configuration = configuration
@@ -49,6 +52,7 @@ public final class StalNode: Sendable {
         self.bootstrapAdminPassword = bootstrapAdminPassword
         self.tls = tls
         self.raftDriver = raftDriver
+        self.cluster = cluster
         self.group = group
         self.listeners = listeners
         self.httpTask = httpTask
@@ -63,15 +67,14 @@ public final class StalNode: Sendable {
         public var eventLoopThreads = System.coreCount
         /// Awaited between housekeeping passes (blob garbage collection).
         public var housekeepingPause: @Sendable () async throws -> Void = { try await Task.sleep(for: .seconds(600)) }
+        /// The administrator password of a clustered node (stald takes it from
+        /// STAL_ADMIN_PASSWORD); a single node generates its own instead.
+        public var clusterAdminPassword: String?
         public init() {}
     }
 
     public static func start(_ configuration: NodeConfiguration, options: Options = Options(),
                              logger: Logger = Logger(label: "stald")) async throws -> StalNode {
-        // Running alone with a [cluster] section would split the cluster's data silently.
-        guard configuration.cluster == nil else {
-            throw StalError(.unavailable, "[cluster] needs the Raft node driver, which this build does not include")
-        }
         let fm = FileManager.default
         let data = configuration.dataDirectory
         try fm.createDirectory(atPath: data, withIntermediateDirectories: true)
@@ -87,7 +90,16 @@ public final class StalNode: Sendable {
         let tlsContext = try tls.makeServerContext()
 
         let engine = try RocksDBEngine(path: data + "/db")
-        let raftDriver = try RaftNodeDriver(engine: engine, nodeID: 1, transport: nil)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+        var cluster: ClusterRuntime?
+        if let clusterConfiguration = configuration.cluster {
+            guard let password = options.clusterAdminPassword else {
+                throw StalError(.invalidArgument, "a cluster node takes the administrator password from STAL_ADMIN_PASSWORD")
+            }
+            try PasswordHasher.checkStrength(password)
+            cluster = try await ClusterRuntime.start(clusterConfiguration, engine: engine, group: group, logger: logger)
+        }
+        let raftDriver = try cluster?.driver ?? RaftNodeDriver(engine: engine, nodeID: 1, transport: nil)
         var storeOptions = MailStore.Options()
         storeOptions.messageOctetsMax = configuration.limits.smtpMessageOctetsMax
         let mailStore = try MailStore.local(engine: engine, blobs: try LocalBlobDirectory(root: data + "/blobs"),
@@ -97,14 +109,16 @@ public final class StalNode: Sendable {
                                             limits: configuration.limits, hasher: options.passwordHasher, driver: raftDriver)
 
         var bootstrapPassword: String?
-        if !directory.hasAdmin {
+        if let cluster, let password = options.clusterAdminPassword {
+            cluster.attach(directory)
+            cluster.bootstrapAdmin(password: password, directory: directory, logger: logger)
+        } else if !directory.hasAdmin {
             var random = SystemRandom()
             let password = Self.generatePassword(using: &random)
             try await directory.bootstrapAdmin(password: password)
             bootstrapPassword = password
         }
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
         var listeners: [Listener] = []
         var ports: [NodeConfiguration.ListenerKind: Int] = [:]
         let services = ProtocolServices(configuration: configuration, directory: directory, mailStore: mailStore,
@@ -128,7 +142,8 @@ public final class StalNode: Sendable {
         var httpTask: Task<Void, Error>?
         var httpShutdown: @Sendable () -> Void = {}
         if let endpoint = configuration.listeners[.http] {
-            let (port, task, stop) = try await Self.startHTTP(endpoint: endpoint, directory: directory, group: group, logger: logger)
+            let (port, task, stop) = try await Self.startHTTP(endpoint: endpoint, directory: directory, cluster: cluster,
+                                                                 group: group, logger: logger)
             ports[.http] = port
             httpTask = task
             httpShutdown = stop
@@ -144,17 +159,17 @@ public final class StalNode: Sendable {
         let pause = options.housekeepingPause
         let housekeepingTask = Task { await housekeeping.run(pause: pause) }
         return StalNode(configuration: configuration, directory: directory, mailStore: mailStore, boundPorts: ports,
-                        bootstrapAdminPassword: bootstrapPassword, tls: tls, raftDriver: raftDriver, group: group, listeners: listeners,
+                        bootstrapAdminPassword: bootstrapPassword, tls: tls, raftDriver: raftDriver, cluster: cluster, group: group, listeners: listeners,
                         httpTask: httpTask, httpShutdown: httpShutdown, housekeeping: housekeeping,
                         housekeepingTask: housekeepingTask)
     }
 
-    private static func startHTTP(endpoint: NodeConfiguration.Endpoint, directory: Directory,
+    private static func startHTTP(endpoint: NodeConfiguration.Endpoint, directory: Directory, cluster: ClusterRuntime?,
                                   group: MultiThreadedEventLoopGroup, logger: Logger)
         async throws -> (Int, Task<Void, Error>, @Sendable () -> Void) {
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: ManagementAPI(directory: directory).router(),
+            router: ManagementAPI(directory: directory, cluster: cluster).router(),
             configuration: .init(address: .hostname(endpoint.host, port: endpoint.port), serverName: "stald"),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? endpoint.port)
@@ -185,10 +200,13 @@ public final class StalNode: Sendable {
         httpShutdown()
         _ = try? await httpTask?.value
         for listener in listeners { await listener.shutdown() }
-        try? await group.shutdownGracefully()
         directory.shutdown()
         mailStore.shutdown()
         raftDriver.shutdown()
+        // The transport runs on the event loops, so it closes before they stop.
+        await cluster?.stopBootstrap()
+        await cluster?.transport.shutdown()
+        try? await group.shutdownGracefully()
     }
 
     static func generatePassword(using random: inout some RandomSource) -> String {

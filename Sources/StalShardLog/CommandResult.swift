@@ -47,6 +47,8 @@ public enum CommandResult: Hashable, Sendable {
 /// The one write path: a command returns only after it is durable and applied.
 public protocol ShardLog: Sendable {
     func propose(_ command: ShardCommand) async throws -> CommandResult
+    /// Returns once the local state includes every write acknowledged before the call.
+    func linearizableRead() async throws
 }
 
 /// Deterministic apply logic plugged into a shard log. `apply` reads and writes only

@@ -82,3 +82,19 @@ public struct SetAdminPasswordCommand: Hashable, Sendable {
         self.passwordHash = passwordHash
     }
 }
+
+/// A cluster probe register: a small replicated key/value on the metadata shard that
+/// operators, the chaos test and the Raft benchmark write and read to exercise consensus
+/// end to end without touching mail state.
+public struct SetProbeCommand: Hashable, Sendable {
+    public static let keyBytesMax = 256
+    public static let valueBytesMax = 4096
+
+    public var key: String
+    public var value: [UInt8]
+
+    public init(key: String, value: [UInt8]) {
+        self.key = key
+        self.value = value
+    }
+}

@@ -26,6 +26,7 @@ public enum ShardCommand: Hashable, Sendable {
     case removeAlias(RemoveAliasCommand)
     case setCatchAll(SetCatchAllCommand)
     case setAdminPassword(SetAdminPasswordCommand)
+    case setProbe(SetProbeCommand)
 
     public static let encodingVersion: UInt8 = 1
     /// Upper bound on list lengths inside a command, checked before allocating.
@@ -46,7 +47,7 @@ public enum ShardCommand: Hashable, Sendable {
         case let .expunge(c): return [c.account]
         case .collectBlobs: return []
         case .addDomain, .removeDomain, .addAccount, .removeAccount, .setPassword, .addAlias,
-             .removeAlias, .setCatchAll, .setAdminPassword:
+             .removeAlias, .setCatchAll, .setAdminPassword, .setProbe:
             return []
         }
     }
@@ -58,6 +59,7 @@ public enum ShardCommand: Hashable, Sendable {
              deliver, storeKeywords, copyEmails, expunge, collectBlobs
         case addDomain = 64, removeDomain, addAccount, removeAccount, setPassword, addAlias, removeAlias,
              setCatchAll, setAdminPassword
+        case setProbe = 90
     }
 
     public func encode() -> [UInt8] {
@@ -130,6 +132,8 @@ public enum ShardCommand: Hashable, Sendable {
             w.u8(Tag.setCatchAll.rawValue); w.string(c.domain); w.optionalU64(c.account?.rawValue)
         case let .setAdminPassword(c):
             w.u8(Tag.setAdminPassword.rawValue); w.string(c.name); w.string(c.passwordHash)
+        case let .setProbe(c):
+            w.u8(Tag.setProbe.rawValue); w.string(c.key); w.lengthPrefixed(c.value)
         }
         return w.bytes
     }
@@ -237,6 +241,9 @@ public enum ShardCommand: Hashable, Sendable {
         case .setAdminPassword:
             let name = try r.string()
             self = .setAdminPassword(SetAdminPasswordCommand(name: name, passwordHash: try r.string()))
+        case .setProbe:
+            let key = try r.string(max: SetProbeCommand.keyBytesMax)
+            self = .setProbe(SetProbeCommand(key: key, value: try r.lengthPrefixed(max: SetProbeCommand.valueBytesMax)))
         }
         try r.expectEnd()
     }

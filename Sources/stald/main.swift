@@ -46,7 +46,11 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = env["STAL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
             return handler
         }
-        let node = try await StalNode.start(configuration, logger: Logger(label: "stald"))
+        var options = StalNode.Options()
+        if configuration.cluster != nil {
+            options.clusterAdminPassword = env["STAL_ADMIN_PASSWORD"]
+        }
+        let node = try await StalNode.start(configuration, options: options, logger: Logger(label: "stald"))
         FileHandle.standardOutput.write(Data(StartupBanner.text(node: node).utf8))
 
         await SignalWaiter.waitForTermination()

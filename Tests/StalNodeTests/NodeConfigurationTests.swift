@@ -91,10 +91,13 @@ import Testing
         #expect(throws: NodeConfiguration.ParseError.self) { try NodeConfiguration.parse(toml: text, defaultDataDirectory: "/d") }
     }
 
-    @Test func aClusterSectionIsRefusedWithoutTheRaftDriver() async throws {
-        var c = NodeConfiguration.ephemeral(dataDirectory: "/nonexistent/stal-never-created")
+    @Test func aClusterNodeWithoutAnAdministratorPasswordIsRefused() async throws {
+        let data = NSTemporaryDirectory() + "stal-cluster-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var c = NodeConfiguration.ephemeral(dataDirectory: data)
         c.cluster = try NodeConfiguration.parse(toml: Self.clusterSection, defaultDataDirectory: "/d").cluster
-        await #expect(throws: StalError.self) { try await StalNode.start(c) }
-        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/stal-never-created"))
+        await #expect(throws: StalError(.invalidArgument, "a cluster node takes the administrator password from STAL_ADMIN_PASSWORD")) {
+            try await StalNode.start(c)
+        }
     }
 }
