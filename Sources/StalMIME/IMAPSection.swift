@@ -77,14 +77,8 @@ extension MIMEMessage {
         guard !encodedMessages.isEmpty else { return nil }
         var current = 0
         for (i, n) in path.enumerated() {
-            if i > 0, case .message(let inner) = parts[current].body { current = inner }
-            switch parts[current].body {
-            case .multipart(let children):
-                guard n >= 1, n <= children.count else { return nil }
-                current = children[n - 1]
-            default:
-                guard n == 1 else { return nil }
-            }
+            guard let next = sectionStep(from: current, depth: i, number: n) else { return nil }
+            current = next
             guard let nested = encodedMessages[current] else { continue }
             let rest = Array(path[(i + 1)...])
             switch text {

@@ -61,17 +61,26 @@ extension MIMEMessage {
     /// Resolves an IMAP section part number (RFC 3501 §6.4.5) to a part index: numbers
     /// walk multipart children; a non-multipart body is its own part 1; below a
     /// message/rfc822 part the numbering continues inside the encapsulated message.
+    /// One step of a section path: below a message/rfc822 part (after the first number) the
+    /// numbering continues inside the encapsulated message; numbers pick multipart children;
+    /// a non-multipart body is its own part 1.
+    func sectionStep(from current: Int, depth: Int, number n: Int) -> Int? {
+        var current = current
+        if depth > 0, case .message(let inner) = parts[current].body { current = inner }
+        switch parts[current].body {
+        case .multipart(let children):
+            guard n >= 1, n <= children.count else { return nil }
+            return children[n - 1]
+        default:
+            return n == 1 ? current : nil
+        }
+    }
+
     public func partIndex(path: [Int]) -> Int? {
         var current = 0
         for (i, n) in path.enumerated() {
-            if i > 0, case .message(let inner) = parts[current].body { current = inner }
-            switch parts[current].body {
-            case .multipart(let children):
-                guard n >= 1, n <= children.count else { return nil }
-                current = children[n - 1]
-            default:
-                guard n == 1 else { return nil }
-            }
+            guard let next = sectionStep(from: current, depth: i, number: n) else { return nil }
+            current = next
         }
         return current
     }
