@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "StalStorage", dependencies: ["StalCore", "StalDeterminism", "CRocksDB"]),
         .target(name: "StalShardLog", dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalRaft"]),
         .target(name: "StalMailStore",
-                dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "CZstd"]),
+                dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMIME", "StalSieve", "CZstd"]),
         .target(name: "StalDirectory",
                 dependencies: ["StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore", "CArgon2"]),
 
@@ -82,7 +82,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "StalHTTP", dependencies: [
-            "StalCore", "StalDeterminism", "StalDirectory",
+            "StalCore", "StalDeterminism", "StalDirectory", "StalMailStore",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),

@@ -184,7 +184,8 @@ public struct DirectoryStateMachine: ShardStateMachine {
         case let .setProbe(c):
             state.put(.directory, DirectoryKeys.probe(c.key), c.value)
         case .createAccount, .deleteAccount, .createMailbox, .renameMailbox, .deleteMailbox, .setSubscribed,
-             .deliver, .storeKeywords, .copyEmails, .expunge, .collectBlobs:
+             .deliver, .storeKeywords, .copyEmails, .expunge, .collectBlobs,
+             .putSieveScript, .deleteSieveScript, .activateSieveScript, .deliverFiltered, .removeOutboxEntries:
             throw StalError(.invalidArgument, "mail command sent to the directory shard")
         }
         return .done

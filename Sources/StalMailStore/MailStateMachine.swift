@@ -41,6 +41,11 @@ public struct MailStateMachine: ShardStateMachine {
         case let .copyEmails(c): result = try tx.copyEmails(c)
         case let .expunge(c): result = try tx.expunge(c)
         case let .collectBlobs(c): result = try tx.collectBlobs(c, index: index)
+        case let .putSieveScript(c): result = try tx.putSieveScript(c)
+        case let .deleteSieveScript(c): result = try tx.deleteSieveScript(c)
+        case let .activateSieveScript(c): result = try tx.activateSieveScript(c)
+        case let .deliverFiltered(c): result = try tx.deliverFiltered(c)
+        case let .removeOutboxEntries(c): result = try tx.removeOutboxEntries(c)
         case .addDomain, .removeDomain, .addAccount, .removeAccount, .setPassword, .addAlias, .removeAlias,
              .setCatchAll, .setAdminPassword, .setProbe:
             throw StalError(.invalidArgument, "directory command sent to a mail shard")
@@ -172,7 +177,8 @@ struct MailTransaction {
             try releaseBlob(rec.tenant, email.blob)
         }
         for prefix in [Keys.mailboxes(c.account), Keys.names(c.account), Keys.subscriptions(c.account),
-                       Keys.emails(c.account), Keys.uidsOfAccount(c.account), Keys.changes(c.account)] {
+                       Keys.emails(c.account), Keys.uidsOfAccount(c.account), Keys.changes(c.account),
+                       SieveKeys.scripts(c.account), SieveKeys.active(c.account), SieveKeys.memories(c.account)] {
             for pair in try state.scan(.state, prefix: prefix) { state.delete(.state, pair.key) }
         }
         state.delete(.state, Keys.account(c.account))

@@ -25,13 +25,14 @@ public final class MailStore: Sendable {
         ("INBOX", .inbox), ("Drafts", .drafts), ("Sent", .sent), ("Junk", .junk), ("Trash", .trash), ("Archive", .archive),
     ]
 
-    private let engine: any KVEngine
+    let engine: any KVEngine
     private let log: any ShardLog
     private let blobs: any MailBlobStore
     private let notifier: ChangeNotifier
-    private let clock: any WallClock
-    private let ids: IDSource
+    let clock: any WallClock
+    let ids: IDSource
     private let options: Options
+    let sieveCache = SieveScriptCache()
     private let onShutdown: @Sendable () -> Void
 
     public init(engine: any KVEngine, log: any ShardLog, blobs: any MailBlobStore, notifier: ChangeNotifier,
@@ -66,7 +67,7 @@ public final class MailStore: Sendable {
 
     // MARK: proposing
 
-    private func propose(_ command: ShardCommand) async throws -> CommandResult {
+    func propose(_ command: ShardCommand) async throws -> CommandResult {
         let result = try await log.propose(command)
         if case let .failed(error) = result { throw error }
         return result
@@ -100,7 +101,7 @@ public final class MailStore: Sendable {
         }
     }
 
-    private func requireAccount(_ account: AccountID, in reader: any KVReader) throws -> AccountRecord {
+    func requireAccount(_ account: AccountID, in reader: any KVReader) throws -> AccountRecord {
         guard let bytes = try reader.get(.state, Keys.account(account)) else {
             throw StalError(.notFound, "account \(account)")
         }
@@ -202,7 +203,7 @@ public final class MailStore: Sendable {
 
     /// Hashes and compresses the message; small results ride inline in the command, larger
     /// ones are written durably to the blob store first.
-    private func prepareBlob(_ bytes: [UInt8], tenant: TenantID, forceWrite: Bool) async throws -> BlobReference {
+    func prepareBlob(_ bytes: [UInt8], tenant: TenantID, forceWrite: Bool) async throws -> BlobReference {
         guard bytes.count <= options.messageOctetsMax else {
             throw StalError(.limitExceeded, "message of \(bytes.count) octets over \(options.messageOctetsMax)")
         }

@@ -44,30 +44,31 @@ public struct MailStoreSMTPBackend: SMTPBackend {
         }
     }
 
+    /// Each recipient's active Sieve script runs with the envelope (`+detail` included).
     /// Two RCPTs that resolve to one account (`user+a@`, `user+b@`, an alias) store the
-    /// message once; both get that account's outcome.
+    /// message once, filtered with the first address; both get that account's outcome. A
+    /// script's reject is a per-recipient 550 on LMTP; on SMTP the message is refused only
+    /// when every recipient rejects it, otherwise a rejection notice goes to the outbox.
     public func deliver(_ transaction: SMTPTransaction, receivedAt: Timestamp) async -> [SMTPDeliveryOutcome] {
-        var accounts: [AccountID] = []
-        for recipient in transaction.recipients where !accounts.contains(recipient.account) {
-            accounts.append(recipient.account)
-        }
-        let results: [Result<AppendResult, StalError>]
+        let outcomes: [FilteredDeliveryOutcome]
         do {
-            results = try await store.deliver(transaction.storedMessage(receivedAt: receivedAt), receivedAt: receivedAt,
-                                              recipients: accounts.map { DeliveryTarget(account: $0) })
+            outcomes = try await store.deliverFiltered(
+                transaction.storedMessage(receivedAt: receivedAt), receivedAt: receivedAt, envelopeFrom: transaction.reversePath,
+                recipients: transaction.recipients.map { FilteredRecipient(account: $0.account, address: $0.address) },
+                rejectPolicy: transaction.trace.mode == .lmtp ? .perRecipient : .wholeMessage,
+                hostname: transaction.trace.serverHostname)
         } catch let error as StalError {
             return transaction.recipients.map { _ in Self.outcome(error) }
         } catch {
             return transaction.recipients.map { _ in .temporaryFailure }
         }
-        var byAccount: [AccountID: SMTPDeliveryOutcome] = [:]
-        for (account, result) in zip(accounts, results) {
-            switch result {
-            case .success: byAccount[account] = .delivered
-            case .failure(let error): byAccount[account] = Self.outcome(error)
+        return outcomes.map { outcome in
+            switch outcome {
+            case .delivered: return .delivered
+            case .rejected(let reason): return .rejected(reason: reason)
+            case .failed(let error): return Self.outcome(error)
             }
         }
-        return transaction.recipients.map { byAccount[$0.account] ?? .temporaryFailure }
     }
 
     /// Store errors mapped to what the client should do: retry, or give up.

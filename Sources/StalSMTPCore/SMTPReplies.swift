@@ -119,6 +119,15 @@ extension SMTPReply {
         case .mailboxFull: return .mailboxFull
         case .temporaryFailure: return .temporaryLocalFailure
         case .permanentFailure: return .permanentLocalFailure
+        case .rejected(let reason): return .sieveRejected(reason)
         }
+    }
+
+    /// The script's reason is user text: its first line, printable ASCII only, bounded, so
+    /// it can neither break the reply's framing nor grow it without limit (RFC 5429 §2.1.1).
+    static func sieveRejected(_ reason: String) -> SMTPReply {
+        let firstLine = reason.unicodeScalars.prefix { $0 != "\r" && $0 != "\n" }
+        let printable = String(String.UnicodeScalarView(firstLine.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(200)))
+        return SMTPReply(550, EnhancedStatusCode(5, 7, 1), printable.isEmpty ? "Message rejected by the recipient's filter" : printable)
     }
 }

@@ -106,6 +106,8 @@ public enum SMTPDeliveryOutcome: Hashable, Sendable {
     case temporaryFailure
     /// Will never succeed (554 5.3.0).
     case permanentFailure
+    /// The recipient's Sieve script rejected the message (RFC 5429): 550 5.7.1 with its reason.
+    case rejected(reason: String)
 }
 
 /// The directory's answer to AUTH.

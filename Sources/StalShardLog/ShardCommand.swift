@@ -28,6 +28,13 @@ public enum ShardCommand: Hashable, Sendable {
     case setAdminPassword(SetAdminPasswordCommand)
     case setProbe(SetProbeCommand)
 
+    // Per-account Sieve scripts, filtered delivery and its outbox (SieveCommands.swift).
+    case putSieveScript(PutSieveScriptCommand)
+    case deleteSieveScript(DeleteSieveScriptCommand)
+    case activateSieveScript(ActivateSieveScriptCommand)
+    case deliverFiltered(DeliverFilteredCommand)
+    case removeOutboxEntries(RemoveOutboxEntriesCommand)
+
     public static let encodingVersion: UInt8 = 1
     /// Upper bound on list lengths inside a command, checked before allocating.
     public static let elementsMax = 1_000_000
@@ -49,6 +56,8 @@ public enum ShardCommand: Hashable, Sendable {
         case .addDomain, .removeDomain, .addAccount, .removeAccount, .setPassword, .addAlias,
              .removeAlias, .setCatchAll, .setAdminPassword, .setProbe:
             return []
+        case .putSieveScript, .deleteSieveScript, .activateSieveScript, .deliverFiltered, .removeOutboxEntries:
+            return sieveTouchedAccounts
         }
     }
 
@@ -60,6 +69,7 @@ public enum ShardCommand: Hashable, Sendable {
         case addDomain = 64, removeDomain, addAccount, removeAccount, setPassword, addAlias, removeAlias,
              setCatchAll, setAdminPassword
         case setProbe = 90
+        case putSieveScript = 20, deleteSieveScript, activateSieveScript, deliverFiltered, removeOutboxEntries
     }
 
     public func encode() -> [UInt8] {
@@ -134,6 +144,11 @@ public enum ShardCommand: Hashable, Sendable {
             w.u8(Tag.setAdminPassword.rawValue); w.string(c.name); w.string(c.passwordHash)
         case let .setProbe(c):
             w.u8(Tag.setProbe.rawValue); w.string(c.key); w.lengthPrefixed(c.value)
+        case .putSieveScript: w.u8(Tag.putSieveScript.rawValue); encodeSieve(&w)
+        case .deleteSieveScript: w.u8(Tag.deleteSieveScript.rawValue); encodeSieve(&w)
+        case .activateSieveScript: w.u8(Tag.activateSieveScript.rawValue); encodeSieve(&w)
+        case .deliverFiltered: w.u8(Tag.deliverFiltered.rawValue); encodeSieve(&w)
+        case .removeOutboxEntries: w.u8(Tag.removeOutboxEntries.rawValue); encodeSieve(&w)
         }
         return w.bytes
     }
@@ -244,6 +259,11 @@ public enum ShardCommand: Hashable, Sendable {
         case .setProbe:
             let key = try r.string(max: SetProbeCommand.keyBytesMax)
             self = .setProbe(SetProbeCommand(key: key, value: try r.lengthPrefixed(max: SetProbeCommand.valueBytesMax)))
+        case .putSieveScript: self = try Self.decodePutSieveScript(&r)
+        case .deleteSieveScript: self = try Self.decodeDeleteSieveScript(&r)
+        case .activateSieveScript: self = try Self.decodeActivateSieveScript(&r)
+        case .deliverFiltered: self = try Self.decodeDeliverFiltered(&r)
+        case .removeOutboxEntries: self = try Self.decodeRemoveOutboxEntries(&r)
         }
         try r.expectEnd()
     }
