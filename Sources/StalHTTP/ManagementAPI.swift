@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import StalCore
 import StalDirectory
+import StalMailStore
 
 /// The request context of the management API: it keeps the peer address so failed
 /// administrator logins are throttled per client like every other login.
@@ -20,12 +21,15 @@ public struct ManagementRequestContext: RequestContext {
 /// of the administrator.
 public struct ManagementAPI: Sendable {
     public let directory: Directory
+    /// The node's mail store, for the Sieve and outbox routes; nil leaves them out.
+    public let mail: MailStore?
     public let cluster: (any ClusterManagement)?
     public let credentials: VerifiedCredentialCache
 
-    public init(directory: Directory, cluster: (any ClusterManagement)? = nil,
+    public init(directory: Directory, mail: MailStore? = nil, cluster: (any ClusterManagement)? = nil,
                 credentials: VerifiedCredentialCache = VerifiedCredentialCache()) {
         self.directory = directory
+        self.mail = mail
         self.cluster = cluster
         self.credentials = credentials
     }
@@ -90,6 +94,7 @@ public struct ManagementAPI: Sendable {
             try await directory.removeAlias(try Self.address(try context.parameters.require("alias")))
             return Response(status: .noContent)
         }
+        addSieveRoutes(to: api)
         addClusterRoutes(to: api)
         return router
     }

@@ -36,6 +36,10 @@ extension MailStore {
         SieveCompileOptions(capabilities: SieveCapabilities.untrusted)
     }
 
+    /// Bounds what each delivery compiles and the script cache holds; generated filter sets
+    /// with thousands of rules fit.
+    public static let sieveScriptOctetsMax = 256 * 1024
+
     /// Compiles `content` as delivery would; a refusal lists every error as
     /// `line:column: message`, one per line.
     public static func validateSieveScript(_ content: String) throws {
@@ -51,6 +55,9 @@ extension MailStore {
     /// account's one active script, in the same command.
     public func putSieveScript(_ account: AccountID, name: String, content: String, activate: Bool = false) async throws {
         try SieveScriptNames.validate(name)
+        guard content.utf8.count <= Self.sieveScriptOctetsMax else {
+            throw StalError(.limitExceeded, "Sieve script of \(content.utf8.count) octets over \(Self.sieveScriptOctetsMax)")
+        }
         try Self.validateSieveScript(content)
         _ = try await propose(.putSieveScript(PutSieveScriptCommand(account: account, name: name, content: content,
                                                                      version: ids.next(), activate: activate)))

@@ -104,8 +104,9 @@ extension MailStore {
             var interpreter = SieveInterpreter(host: DeliverySieveHost(store: self, account: account, now: at),
                                                options: .untrusted(now: at))
             let outcome = interpreter.run(script, context: SieveExecutionContext(message: parsed, envelope: envelope))
+            // After a runtime error the message is kept as it arrived, not as edited so far.
             runs.append(ScriptRun(account: account, address: address, actions: outcome.actions,
-                                  message: outcome.context.message, envelope: envelope))
+                                  message: outcome.error == nil ? outcome.context.message : parsed, envelope: envelope))
         }
 
         let rejecting = runs.filter { $0.rejectReason != nil }.map(\.account)

@@ -9,6 +9,7 @@ enum SieveKeys {
     static let active: UInt8 = UInt8(ascii: "T")
     static let outbox: UInt8 = UInt8(ascii: "O")
     static let memory: UInt8 = UInt8(ascii: "R")
+    static let memoryExpiry: UInt8 = UInt8(ascii: "E")
 
     static func script(_ a: AccountID, _ name: String) -> [UInt8] { KeyCoding.key(script, a.rawValue) + Array(name.utf8) }
     static func scripts(_ a: AccountID) -> [UInt8] { KeyCoding.key(script, a.rawValue) }
@@ -17,6 +18,13 @@ enum SieveKeys {
     static let outboxPrefix: [UInt8] = [outbox]
     static func memory(_ a: AccountID, _ key: [UInt8]) -> [UInt8] { KeyCoding.key(memory, a.rawValue) + key }
     static func memories(_ a: AccountID) -> [UInt8] { KeyCoding.key(memory, a.rawValue) }
+    /// Expiry-ordered index of the memory records, so expired ones are found without a scan.
+    static func memoryExpiry(_ expiresAt: Timestamp, _ a: AccountID, _ key: [UInt8]) -> [UInt8] {
+        KeyCoding.key(memoryExpiry, UInt64(max(0, expiresAt.millisecondsSinceEpoch)), a.rawValue) + key
+    }
+    static func memoryExpiry(before t: Timestamp) -> KeyRange {
+        KeyRange(lower: [memoryExpiry], upper: KeyCoding.key(memoryExpiry, UInt64(max(0, t.millisecondsSinceEpoch))))
+    }
 }
 
 /// Stored script: version byte, script version, text.
@@ -122,11 +130,37 @@ extension MailTransaction {
             state.put(.state, SieveKeys.outbox(e.id), e.encodeRecord())
         }
         for m in c.memory where !failedAccounts.contains(m.account) {
-            var w = ByteWriter(capacity: 8)
-            w.i64(m.expiresAt.millisecondsSinceEpoch)
-            state.put(.state, SieveKeys.memory(m.account, m.key), w.bytes)
+            try remember(m)
         }
+        if let at = c.deliveries.first?.receivedAt { try forgetExpiredMemory(at: at) }
         return .delivered(outcomes)
+    }
+
+    /// A record for the same key replaces the earlier one, expiry index entry included.
+    private func remember(_ m: SieveMemoryRecord) throws {
+        let key = SieveKeys.memory(m.account, m.key)
+        if let old = try state.get(.state, key), old.count == 8 {
+            let expiresAt = Timestamp(millisecondsSinceEpoch: Int64(bitPattern: KeyCoding.u64(old, at: 0)))
+            state.delete(.state, SieveKeys.memoryExpiry(expiresAt, m.account, m.key))
+        }
+        var w = ByteWriter(capacity: 8)
+        w.i64(m.expiresAt.millisecondsSinceEpoch)
+        state.put(.state, key, w.bytes)
+        state.put(.state, SieveKeys.memoryExpiry(m.expiresAt, m.account, m.key), [])
+    }
+
+    static let expiredMemoryPerDeliveryMax = 64
+
+    /// Each filtered delivery deletes a bounded number of records that expired before it was
+    /// received: the memory shrinks as fast as deliveries add to it, and every replica deletes
+    /// the same records because the time is the command's.
+    private func forgetExpiredMemory(at: Timestamp) throws {
+        let prefixCount = SieveKeys.memoryExpiry(at, AccountID(rawValue: 0), []).count - 8
+        for pair in try state.scan(.state, SieveKeys.memoryExpiry(before: at), limit: Self.expiredMemoryPerDeliveryMax) {
+            let account = AccountID(rawValue: KeyCoding.u64(pair.key, at: prefixCount))
+            state.delete(.state, pair.key)
+            state.delete(.state, SieveKeys.memory(account, Array(pair.key[(prefixCount + 8)...])))
+        }
     }
 
     mutating func removeOutboxEntries(_ c: RemoveOutboxEntriesCommand) throws -> CommandResult {

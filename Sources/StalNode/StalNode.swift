@@ -142,7 +142,7 @@ public final class StalNode: Sendable {
         var httpTask: Task<Void, Error>?
         var httpShutdown: @Sendable () -> Void = {}
         if let endpoint = configuration.listeners[.http] {
-            let (port, task, stop) = try await Self.startHTTP(endpoint: endpoint, directory: directory, cluster: cluster,
+            let (port, task, stop) = try await Self.startHTTP(endpoint: endpoint, directory: directory, mailStore: mailStore, cluster: cluster,
                                                                  group: group, logger: logger)
             ports[.http] = port
             httpTask = task
@@ -164,12 +164,13 @@ public final class StalNode: Sendable {
                         housekeepingTask: housekeepingTask)
     }
 
-    private static func startHTTP(endpoint: NodeConfiguration.Endpoint, directory: Directory, cluster: ClusterRuntime?,
+    private static func startHTTP(endpoint: NodeConfiguration.Endpoint, directory: Directory, mailStore: MailStore,
+                                  cluster: ClusterRuntime?,
                                   group: MultiThreadedEventLoopGroup, logger: Logger)
         async throws -> (Int, Task<Void, Error>, @Sendable () -> Void) {
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: ManagementAPI(directory: directory, cluster: cluster).router(),
+            router: ManagementAPI(directory: directory, mail: mailStore, cluster: cluster).router(),
             configuration: .init(address: .hostname(endpoint.host, port: endpoint.port), serverName: "stald"),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? endpoint.port)

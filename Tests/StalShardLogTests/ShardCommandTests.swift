@@ -46,7 +46,25 @@ let everyCommand: [ShardCommand] = [
     .removeAlias(RemoveAliasCommand(alias: "b@example.org")),
     .setCatchAll(SetCatchAllCommand(domain: "example.org", account: nil)),
     .setAdminPassword(SetAdminPasswordCommand(name: "admin", passwordHash: "$argon2id$z")),
+    .setProbe(SetProbeCommand(key: "k1", value: [0, 1, 255])),
+    .putSieveScript(PutSieveScriptCommand(account: AccountID(rawValue: 1), name: "main", content: "keep;\n", version: 9,
+                                          activate: true)),
+    .deleteSieveScript(DeleteSieveScriptCommand(account: AccountID(rawValue: 1), name: "old")),
+    .activateSieveScript(ActivateSieveScriptCommand(account: AccountID(rawValue: 1), name: "main")),
+    .activateSieveScript(ActivateSieveScriptCommand(account: AccountID(rawValue: 1), name: nil)),
+    filteredDelivery,
+    .removeOutboxEntries(RemoveOutboxEntriesCommand(ids: [1, 1 << 63])),
 ]
+
+let filteredDelivery = ShardCommand.deliverFiltered(DeliverFilteredCommand(
+    deliveries: [DeliverCommand(tenant: TenantID(rawValue: 2), blob: BlobReference(id: blob, size: 10, inlineCompressed: [9]),
+                                receivedAt: Timestamp(millisecondsSinceEpoch: 1000),
+                                entries: [DeliveryEntry(account: AccountID(rawValue: 1), mailbox: MailboxID(rawValue: 3),
+                                                        keywords: [.flagged], emailID: EmailID(rawValue: 4),
+                                                        threadID: ThreadID(rawValue: 4))])],
+    outbox: [OutboxEntry(id: 77, account: AccountID(rawValue: 1), envelopeFrom: "", envelopeTo: "a@example.com",
+                         reason: .vacation, createdAt: Timestamp(millisecondsSinceEpoch: 1000), message: Array("Subject: x\r\n\r\n".utf8))],
+    memory: [SieveMemoryRecord(account: AccountID(rawValue: 1), key: [1, 2, 3], expiresAt: Timestamp(millisecondsSinceEpoch: 5000))]))
 
 @Suite struct ShardCommandTests {
     @Test(arguments: everyCommand)
@@ -78,6 +96,15 @@ let everyCommand: [ShardCommand] = [
             #expect(throws: StalError.self) { try ShardCommand(decoding: Array(good.prefix(cut))) }
         }
         #expect(throws: StalError(.corrupted, "1 trailing bytes")) { try ShardCommand(decoding: good + [0]) }
+    }
+
+    /// A filtered delivery nests delivery commands: every cut of it is refused, never read
+    /// past its end.
+    @Test func everyCutOfAFilteredDeliveryIsRefused() {
+        let bytes = filteredDelivery.encode()
+        for cut in 0..<bytes.count {
+            #expect(throws: StalError.self) { try ShardCommand(decoding: Array(bytes.prefix(cut))) }
+        }
     }
 
     @Test func hugeCountsAreRejectedBeforeAllocating() {

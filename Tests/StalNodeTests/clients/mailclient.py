@@ -4,6 +4,7 @@ running node. Each subcommand prints one line a test can assert on and exits non
 the server answered something other than what the subcommand expects."""
 import argparse
 import imaplib
+import re
 import smtplib
 import socket
 import ssl
@@ -27,22 +28,45 @@ def cmd_send(a):
         s.ehlo("client.test")
     if a.user:
         s.login(a.user, a.password)
-    refused = s.sendmail(a.sender, a.to.split(","), body)
+    try:
+        refused = s.sendmail(a.sender, a.to.split(","), body)
+    except smtplib.SMTPDataError as e:
+        print("data refused %d %s" % (e.smtp_code, e.smtp_error.decode()))
+        return
     s.quit()
     print("sent refused=%d" % len(refused))
 
 
 def cmd_lmtp(a):
-    """Sends over LMTP and prints one line per recipient: its reply code."""
+    """Sends over LMTP and prints one line per refused recipient: its reply code, whether
+    refused at RCPT or in the per-recipient replies after DATA (RFC 2033 §4.2), which
+    smtplib's sendmail does not read."""
     with open(a.file, "rb") as f:
         body = f.read()
     s = smtplib.LMTP("127.0.0.1", a.port, timeout=30)
     s.ehlo("client.test")
-    try:
-        refused = s.sendmail(a.sender, a.to.split(","), body)
-    except smtplib.SMTPRecipientsRefused as e:
-        refused = e.recipients
-    for rcpt, (code, msg) in sorted(refused.items()):
+    s.mail(a.sender)
+    refused, accepted = {}, []
+    for rcpt in a.to.split(","):
+        code, msg = s.rcpt(rcpt)
+        if code == 250:
+            accepted.append(rcpt)
+        else:
+            refused[rcpt] = code
+    if accepted:
+        code, msg = s.docmd("DATA")
+        if code != 354:
+            raise SystemExit("DATA refused: %d" % code)
+        data = re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", body)
+        data = re.sub(rb"(?m)^\.", b"..", data)
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        s.send(data + b".\r\n")
+        for rcpt in accepted:
+            code, msg = s.getreply()
+            if code != 250:
+                refused[rcpt] = code
+    for rcpt, code in sorted(refused.items()):
         print("%s %d" % (rcpt, code))
     if not refused:
         print("all accepted")

@@ -66,14 +66,26 @@ struct ManagementClient {
     var user: String
     var password: String
 
+    /// A JSON request; the parsed JSON answer, or nil for an empty one.
     func call(_ method: String, _ path: String, body: [String: String]? = nil) async throws -> Any? {
-        var request = URLRequest(url: base.appendingPathComponent(path))
+        let data = try await send(method, path, body: try body.map { try JSONSerialization.data(withJSONObject: $0) },
+                                  contentType: "application/json")
+        return data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data)
+    }
+
+    /// `path` is relative to the API root and already percent-encoded (`pathComponent`).
+    func send(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil) async throws -> Data {
+        let root = base.absoluteString.hasSuffix("/") ? String(base.absoluteString.dropLast()) : base.absoluteString
+        guard let url = URL(string: root + "/" + path) else {
+            throw StalctlError(code: ExitCode.validationFailure.rawValue, message: "not a URL: \(root)/\(path)")
+        }
+        var request = URLRequest(url: url)
         request.httpMethod = method
         let token = Data("\(user):\(password)".utf8).base64EncodedString()
         request.setValue("Basic \(token)", forHTTPHeaderField: "Authorization")
         if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+            request.httpBody = body
         }
         let data: Data
         let response: URLResponse
@@ -88,16 +100,22 @@ struct ManagementClient {
             throw StalctlError(code: StalctlExit.unreachable, message: "cannot reach \(base.absoluteString): \(error.localizedDescription)")
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let json = data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data)
         if status == 401 {
             throw StalctlError(code: StalctlExit.unreachable, message: "the node refused the administrator credential")
         }
         guard (200..<300).contains(status) else {
+            let json = try? JSONSerialization.jsonObject(with: data)
             let message = (json as? [String: Any])?["message"] as? String ?? "HTTP \(status)"
             throw StalctlError(code: StalctlExit.refused, message: message)
         }
-        return json
+        return data
     }
+}
+
+/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters and `@`.
+func pathComponent(_ text: String) -> String {
+    let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~@")
+    return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
 }
 
 /// The request already carries its credential, so a 401 challenge means the node refused
@@ -141,7 +159,7 @@ struct Stalctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stalctl",
         abstract: "Administer a Stal mail server through its management API.",
-        subcommands: [Domain.self, Account.self, Alias.self, Cluster.self])
+        subcommands: [Domain.self, Account.self, Alias.self, Sieve.self, Outbox.self, Cluster.self])
 }
 
 struct Cluster: AsyncParsableCommand {
