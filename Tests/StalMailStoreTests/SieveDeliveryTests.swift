@@ -193,6 +193,27 @@ extension StoreFixture {
         f.store.shutdown()
     }
 
+    /// Response memory is keyed `R` (by account and digest) and indexed `E` (by expiry) in
+    /// the state family; a later delivery deletes what has expired.
+    @Test func expiredVacationMemoryIsDeleted() async throws {
+        let f = try await StoreFixture.withAccount()
+        try await f.store.putSieveScript(f.account, name: "main", content: """
+            require "vacation"; vacation :days 1 :addresses "alice@example.org" "Away.";
+            """, activate: true)
+        func records(_ tag: Character) throws -> Int {
+            try f.engine.scan(.state, prefix: [tag.asciiValue!]).count
+        }
+        for who in ["a", "b", "c"] {
+            _ = try await f.filtered(mail(subject: "from \(who)", from: "\(who)@example.net"), from: EmailAddress("\(who)@example.net")!)
+        }
+        #expect(try records("R") == 3 && records("E") == 3)
+        f.clock.advance(milliseconds: 2 * 86_400_000)
+        _ = try await f.filtered(mail(subject: "from d", from: "d@example.net"), from: EmailAddress("d@example.net")!)
+        #expect(try records("R") == 1 && records("E") == 1)
+        #expect(try f.store.outboxEntries().count == 4)
+        f.store.shutdown()
+    }
+
     @Test func rejectIsPerRecipientOnLMTP() async throws {
         let (f, other) = try await twoAccounts()
         try await f.store.putSieveScript(f.account, name: "main", content: """
