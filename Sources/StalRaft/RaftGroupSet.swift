@@ -17,7 +17,8 @@ public struct RaftGroupReady: Sendable {
 
 /// The Ready of many groups at once. The driver follows the `Ready` contract for all of
 /// them together: apply `mutations` as ONE atomic write (fsync it if `mustSync`: one fsync
-/// for every group, i.e. group commit), then send `messages`, then apply each group's
+/// for every group, i.e. group commit), then send `messages` (leaders' appends and
+/// heartbeats may go first, as `Ready` allows), then apply each group's
 /// snapshot, committed entries and read states, then `advance`.
 public struct RaftBatchReady: Sendable {
     public var groups: [RaftGroupReady] = []

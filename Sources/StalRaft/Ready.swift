@@ -7,7 +7,11 @@
 ///    it), then `hardState`. If `mustSync`, make them durable (fsync) before step 2.
 ///    Many groups' writes may share one batch and one fsync (group commit).
 /// 2. Send `messages`. They may acknowledge the writes of step 1 (votes, append
-///    responses), which is why they wait for durability.
+///    responses), which is why they wait for durability. The exception: a leader's
+///    `append` and `heartbeat` messages may be sent before step 1 (Raft thesis §10.2.1),
+///    provided the driver steps no message into this replica until step 1 is durable: the
+///    leader counts its own new entries toward a commit, and only a follower's
+///    acknowledgement, stepped after the write, can complete that quorum.
 /// 3. Apply: restore `snapshot` into the state machine, then apply `committedEntries` in
 ///    order. Serve `readStates` once the applied index reaches each one's `index`.
 /// 4. Call `advance(ready)`. Until then `hasReady` is false; ticks, messages and proposals

@@ -456,6 +456,16 @@ public final class RaftNodeDriver: RaftTransportReceiver, @unchecked Sendable {
     private func cycle() throws {
         let batch = groups.ready()
 
+        // 0. A leader's appends and heartbeats go out before its own write, so followers
+        // write in parallel with it (Raft thesis §10.2.1). This is safe because the leader's
+        // entries can only commit when a follower's acknowledgement is stepped, and this loop
+        // steps nothing before the write below has finished. Everything else (votes, append
+        // responses) acknowledges this write and waits for it.
+        let (leaderMessages, acknowledgements) = Self.splitLeaderMessages(batch.messages)
+        if let transport, !leaderMessages.isEmpty {
+            transport.send(Self.groupedByPeer(leaderMessages))
+        }
+
         // 1. Persist every group's Ready (and installed snapshot images) in one write.
         var write = RaftLogStore.operations(batch.mutations)
         for g in batch.groups {
@@ -475,9 +485,9 @@ public final class RaftNodeDriver: RaftTransportReceiver, @unchecked Sendable {
             failProposals(of: runtime, where: { index, _ in index <= snapshot.metadata.index })
         }
 
-        // 2. Send, grouped by destination so each peer's messages go out together.
-        if let transport, !batch.messages.isEmpty {
-            transport.send(Self.groupedByPeer(batch.messages))
+        // 2. Send the rest, grouped by destination so each peer's messages go out together.
+        if let transport, !acknowledgements.isEmpty {
+            transport.send(Self.groupedByPeer(acknowledgements))
         }
 
         // 3. Apply committed entries; effects and applied indexes in one more write.
@@ -597,6 +607,18 @@ public final class RaftNodeDriver: RaftTransportReceiver, @unchecked Sendable {
         guard let snapshot = groups.with(group: group, { $0.compact(through: runtime.applied, data: image) }) ?? nil else { return false }
         try engine.write(RaftLogStore.operations(RaftWriteBatch.compaction(group: group, snapshot: snapshot)), sync: false)
         return true
+    }
+
+    private static func splitLeaderMessages(_ messages: [RaftGroupMessage]) -> (leader: [RaftGroupMessage], rest: [RaftGroupMessage]) {
+        var leader: [RaftGroupMessage] = []
+        var rest: [RaftGroupMessage] = []
+        for m in messages {
+            switch m.message.kind {
+            case .append, .heartbeat: leader.append(m)
+            default: rest.append(m)
+            }
+        }
+        return (leader, rest)
     }
 
     private static func groupedByPeer(_ messages: [RaftGroupMessage]) -> [RaftGroupMessage] {
