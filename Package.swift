@@ -79,6 +79,7 @@ let package = Package(
             "StalCore", "StalRaft", "StalShardLog",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "X509", package: "swift-certificates"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "StalHTTP", dependencies: [

@@ -171,6 +171,11 @@ public final class ClusterTransport: RaftTransport {
         state.withLockedValue { $0.links[node] }?.isConnected ?? false
     }
 
+    /// Bytes waiting in the link's queue to `node` (tests wait for it to drain).
+    func queuedBytes(to node: RaftNodeID) -> Int {
+        state.withLockedValue { $0.links[node] }?.queuedBytes ?? 0
+    }
+
     // MARK: for links and handlers
 
     var receiver: (any RaftTransportReceiver)? { state.withLockedValue { $0.receiver } }

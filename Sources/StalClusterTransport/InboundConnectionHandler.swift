@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOSSL
 import StalCore
 import StalRaft
 import StalShardLog
@@ -46,11 +47,14 @@ final class InboundConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         guard let peer else {
-            if case .hello(let node) = frame, transport.isPeer(node) {
-                self.peer = node
-            } else {
-                refuse(context, "expected the hello of a known peer")
+            guard case .hello(let node) = frame, transport.isPeer(node) else {
+                return refuse(context, "expected the hello of a known peer")
             }
+            guard let certificate = try? context.pipeline.syncOperations.handler(type: NIOSSLHandler.self).peerCertificate,
+                  ClusterTLS.certifiedNodes(certificate).contains(node) else {
+                return refuse(context, "hello claims node \(node), which the peer's certificate does not name")
+            }
+            self.peer = node
             return
         }
         let me = transport.nodeID

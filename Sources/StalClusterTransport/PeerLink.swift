@@ -268,6 +268,8 @@ final class PeerLink: Sendable {
             }
     }
 
+    var queuedBytes: Int { state.withLockedValue { $0.queuedBytes } }
+
     var isConnected: Bool {
         state.withLockedValue { state in
             if case .connected = state.phase { return true }
@@ -378,6 +380,12 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event {
+            // The listener must be the node we dialled, not any holder of a cluster certificate.
+            guard let certificate = try? context.pipeline.syncOperations.handler(type: NIOSSLHandler.self).peerCertificate,
+                  ClusterTLS.certifiedNodes(certificate).contains(link.node) else {
+                context.close(promise: nil)
+                return
+            }
             context.writeAndFlush(NIOAny(ClusterFrameCodec.encode(.hello(node: nodeID))), promise: nil)
             link.established(attempt: attempt, channel: context.channel)
         }

@@ -225,6 +225,41 @@ final class Cluster {
         await cluster.shutdown()
     }
 
+    /// A certificate of the cluster CA speaks only for the node it names: node 3's key
+    /// cannot say hello as node 2, nor answer when node 1 dials node 2.
+    @Test func certificateOfAnotherNodeCannotClaimItsID() async throws {
+        let cluster = try Cluster()
+        try await cluster.start([1, 2])
+        let impostorReceiver = RecordingReceiver()
+        let impostor = try await ClusterTransport.bind(nodeID: 2, host: "127.0.0.1", port: 0, peers: [1: cluster.addresses[1]!],
+                                                       tls: try cluster.authority.issue(node: 3), group: cluster.group)
+        try impostor.start(impostorReceiver)
+        try await eventually("impostor refused") {
+            impostor.send([message(.append, from: 2, to: 1, term: 66)])
+            return impostorReceiver.unreachable.count >= 2
+        }
+        #expect(!cluster.receivers[1]!.received.contains { $0.message.term == 66 })
+
+        let dialler = try await ClusterTransport.bind(nodeID: 1, host: "127.0.0.1", port: 0,
+                                                      peers: [2: .init(host: "127.0.0.1", port: impostor.listeningPort)],
+                                                      tls: try cluster.authority.issue(node: 1), group: cluster.group)
+        let diallerReceiver = RecordingReceiver()
+        try dialler.start(diallerReceiver)
+        try await eventually("dialler refuses the impostor's listener") {
+            dialler.send([message(.append, from: 1, to: 2, term: 77)])
+            return diallerReceiver.unreachable.count >= 2
+        }
+        #expect(!impostorReceiver.received.contains { $0.message.term == 77 })
+
+        // The genuine node 2 still gets through.
+        cluster.transports[2]!.send([message(.append, from: 2, to: 1, term: 88)])
+        try await eventually("node 2's message arrives") { cluster.receivers[1]!.received.contains { $0.message.term == 88 } }
+        #expect(ClusterTLS.certifiedNodes(try cluster.authority.issue(node: 3).certificateChain[0]) == [3])
+        await impostor.shutdown()
+        await dialler.shutdown()
+        await cluster.shutdown()
+    }
+
     @Test func fullQueueDropsAndReportsWithoutBlocking() async throws {
         // A peer that accepts TCP but never answers the TLS handshake keeps the link connecting.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -279,6 +314,12 @@ final class Cluster {
         try await eventually("the handshake") { t.isConnected(to: 2) }
         let payload = [UInt8](repeating: 7, count: 100_000)
         var sent = 0
+        // The first batches leave the queue for the socket while the peer's buffers have room.
+        t.send((0..<5).map { _ in
+            sent += 1
+            return message(.append, from: 1, to: 2, entries: [LogEntry(index: UInt64(sent), term: 1, data: payload)])
+        })
+        try await eventually("the first batches are written") { t.queuedBytes(to: 2) == 0 }
         try await eventually("queue overflow reported") {
             t.send((0..<5).map { _ in
                 sent += 1
@@ -286,9 +327,9 @@ final class Cluster {
             })
             return receiver.unreachable.contains(2)
         }
-        // Some batches went to the socket before the stalled peer's buffers filled up; then
-        // the queue overflowed instead of memory growing without bound.
-        #expect(sent > 20)
+        // Then the stalled peer's buffers filled up and the queue overflowed instead of memory
+        // growing without bound: an empty queue of 1 MiB overflows at the 11th 100 kB batch.
+        #expect(sent >= 16)
         #expect(t.isConnected(to: 2))
         await t.shutdown()
         try await stalled.close()
