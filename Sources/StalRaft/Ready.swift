@@ -14,6 +14,8 @@
 ///    acknowledgement, stepped after the write, can complete that quorum.
 /// 3. Apply: restore `snapshot` into the state machine, then apply `committedEntries` in
 ///    order. Serve `readStates` once the applied index reaches each one's `index`.
+///    Committed entries below the first of this Ready's `entries` were made durable by an
+///    earlier Ready, so without a `snapshot` they may be applied before step 1.
 /// 4. Call `advance(ready)`. Until then `hasReady` is false; ticks, messages and proposals
 ///    may still be stepped in, and their effects arrive in the next Ready.
 public struct Ready: Sendable {
