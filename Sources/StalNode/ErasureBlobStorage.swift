@@ -63,10 +63,20 @@ final class ErasureBlobStorage: MailBlobStore, BlobAdministration {
         try await run { [store] in try store.collectGarbage() }
     }
 
-    func scrubStep(maxBytes: Int) async -> ScrubReport {
+    private func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            queue.async { [store] in continuation.resume(returning: store.scrub(maxBytes: maxBytes)) }
+            queue.async { continuation.resume(returning: body()) }
         }
+    }
+
+    func scrubStep(maxBytes: Int) async -> ScrubReport {
+        await perform { [store] in store.scrub(maxBytes: maxBytes) }
+    }
+
+    /// Waits for shard writes that puts left running once their quorum was durable, so a
+    /// stopping node does not leave shards for the scrubber to rebuild.
+    func drain() async {
+        await perform { [store] in store.drain() }
     }
 
     func statusJSON() async throws -> String {

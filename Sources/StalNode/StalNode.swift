@@ -231,6 +231,7 @@ public final class StalNode: Sendable {
         httpShutdown()
         _ = try? await httpTask?.value
         for listener in listeners { await listener.shutdown() }
+        await erasureBlobs?.drain()
         directory.shutdown()
         mailStore.shutdown()
         raftDriver.shutdown()
