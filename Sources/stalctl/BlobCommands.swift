@@ -21,7 +21,10 @@ struct Blob: AsyncParsableCommand {
                 print("location\t\(location["id"] ?? "")\tdomain \(location["failure_domain"] ?? "")\t\(state)\tshards \(location["shards"] ?? 0)")
             }
             if let scrub = status["last_scrub"] as? [String: Any] {
-                print("last scrub\tat_ms \(status["last_scrub_at_ms"] ?? "")\t" + Blob.describe(scrub))
+                let at = (status["last_scrub_at_ms"] as? NSNumber).map {
+                    ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0.doubleValue / 1000))
+                } ?? "?"
+                print("last scrub\tat \(at)\t" + Blob.describe(scrub))
             } else {
                 print("last scrub\tnever")
             }

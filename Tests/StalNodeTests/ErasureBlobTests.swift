@@ -217,6 +217,9 @@ import Testing
         #expect(status.lastScrub?.shardsHealed == 2)
         #expect(status.lastScrubAt == clock.now())
         #expect(status.health == .healthy)
+        let printed = try await runProcess(TestPaths.executable("stalctl"), ["blob", "status"],
+                                           environment: ["STAL_DATA": t.dataDirectory])
+        #expect(printed.stdout.contains("last scrub\tat 2027-01-15T08:00:05Z\tchecked 2\t"), "\(printed.stdout)")
     }
 
     @Test func blobCommandsOnANodeWithoutABlobsSectionSayHowToConfigureOne() async throws {
