@@ -9,33 +9,28 @@ import StalMailStore
 /// The mail store's blobs on the erasure-coded blob store (`[blobs]` in the configuration).
 ///
 /// The mail store hashes, compresses and counts references itself, so blobs are written
-/// as given under a caller-chosen id and removed when the mail store collects them. The id
-/// is SHA-256(tenant ‖ content id): two tenants storing the same message hold two blobs, so
-/// one tenant's collection never removes a blob the other still references.
+/// as given under a caller-chosen id, `MailStore.blobStoreID` (one blob per tenant), and
+/// their manifests ride the mail shard's log (`ShardLogBlobCatalog`).
 final class ErasureBlobStorage: MailBlobStore, BlobAdministration {
     let store: BlobStore
+    let catalog: ShardLogBlobCatalog
     private let queue = DispatchQueue(label: "stal.erasure-blobs", attributes: .concurrent)
 
-    init(store: BlobStore) {
-        self.store = store
-    }
-
-    /// A location's id is its path, so reordering the configured list moves no shard.
-    static func configuration(_ blobs: NodeConfiguration.BlobStorage, dataDirectory: String) throws -> BlobStoreConfiguration {
+    /// Shard files under the configured locations, manifests in the shard log once
+    /// `catalog.attach` has been given the mail store.
+    init(_ blobs: NodeConfiguration.BlobStorage, clock: any WallClock) throws {
+        // A location's id is its path, so reordering the configured list moves no shard.
         let locations = blobs.locations.map {
             BlobLocation(id: StorageLocationID($0.path), path: $0.path, failureDomain: $0.failureDomain)
         }
+        // No catalog directory: the catalog is the shard log.
         var configuration = BlobStoreConfiguration(
-            catalogPath: dataDirectory + "/blob-catalog", locations: locations,
+            catalogPath: "", locations: locations,
             scheme: try ErasureScheme(dataShards: blobs.dataShards, parityShards: blobs.parityShards))
         configuration.writeQuorum = blobs.writeQuorum
-        return configuration
-    }
-
-    static func storedID(_ tenant: TenantID, _ id: BlobID) -> BlobID {
-        var bytes = [UInt8](repeating: 0, count: 8)
-        for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: tenant.rawValue >> (8 * UInt64(i))) }
-        return MailStore.blobID(for: bytes + id.digest)
+        catalog = ShardLogBlobCatalog()
+        store = try BlobStore(configuration: configuration, catalog: catalog,
+                              devices: locations.map { FileShardDevice(location: $0) }, clock: clock)
     }
 
     private func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -45,20 +40,24 @@ final class ErasureBlobStorage: MailBlobStore, BlobAdministration {
     }
 
     func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws {
-        let stored = Self.storedID(tenant, id)
+        let stored = MailStore.blobStoreID(tenant: tenant, id)
         try await run { [store] in try store.write(compressed, as: stored) }
     }
 
     func read(tenant: TenantID, id: BlobID) async throws -> [UInt8] {
-        let stored = Self.storedID(tenant, id)
+        let stored = MailStore.blobStoreID(tenant: tenant, id)
         return try await run { [store] in try store.get(stored) }
     }
 
-    func delete(tenant: TenantID, id: BlobID) throws {
-        try store.remove(Self.storedID(tenant, id))
-    }
+    /// Nothing to do now: the collection that calls this deletes the blob's manifest in its
+    /// own batch, which makes the shards orphans that housekeeping (`collectOrphans`) removes
+    /// once they are older than the grace period. Removing them here would take the blob's
+    /// lock on the log's apply thread, while a write of the same blob may hold that lock
+    /// waiting for this very thread to apply its manifest.
+    func delete(tenant: TenantID, id: BlobID) throws {}
 
-    /// Orphaned shards (puts that crashed before their manifest) and stale temporaries.
+    /// Orphaned shards (puts that crashed before their manifest, collected blobs) and stale
+    /// temporaries.
     func collectOrphans() async throws -> GarbageReport {
         try await run { [store] in try store.collectGarbage() }
     }

@@ -197,6 +197,11 @@ public struct NodeConfiguration: Sendable, Equatable {
                 throw ParseError(description: "unknown configuration key '\(key)'")
             }
         }
+        // Blob manifests ride the replicated mail shard, but shard files live in local
+        // directories: every other replica would hold manifests of shards it cannot reach.
+        if config.blobs != nil, config.cluster != nil {
+            throw ParseError(description: "[blobs] cannot be combined with [cluster] yet: its locations are local directories")
+        }
         return config
     }
 

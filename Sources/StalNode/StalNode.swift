@@ -112,8 +112,7 @@ public final class StalNode: Sendable {
         var erasureBlobs: ErasureBlobStorage?
         let blobs: any MailBlobStore
         if let blobConfiguration = configuration.blobs {
-            let storage = ErasureBlobStorage(store: try BlobStore(
-                configuration: try ErasureBlobStorage.configuration(blobConfiguration, dataDirectory: data), clock: options.clock))
+            let storage = try ErasureBlobStorage(blobConfiguration, clock: options.clock)
             erasureBlobs = storage
             blobs = storage
         } else {
@@ -122,6 +121,7 @@ public final class StalNode: Sendable {
         let mailStore = try MailStore.local(engine: engine, blobs: blobs,
                                             clock: options.clock, random: SystemRandom(), options: storeOptions,
                                             driver: raftDriver)
+        erasureBlobs?.catalog.attach(mailStore)
         let directory = try Directory.local(engine: engine, mailStore: mailStore, clock: options.clock, random: SystemRandom(),
                                             limits: configuration.limits, hasher: options.passwordHasher, driver: raftDriver)
 

@@ -3,6 +3,7 @@ import StalBlobStore
 import StalCore
 import StalDeterminism
 import StalErasure
+import StalMailStore
 import StalNode
 import Testing
 
@@ -183,6 +184,42 @@ import Testing
         #expect(after.values.allSatisfy { $0.count == 6 })
         let (result, _) = try await fetch(t, index: 1)
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+    }
+
+    @Test func manifestsRideTheShardLogAndACollectedBlobsShardsGoAfterTheGrace() async throws {
+        let clock = ManualClock(Timestamp(millisecondsSinceEpoch: 1_800_000_000_000))
+        let t = try await TestNode(accounts: ["alice@example.test"], configure: Self.sixLocations, adjust: { $0.clock = clock })
+        defer { Task { await t.stop() } }
+        let message = Self.largeMessage(seed: 11, subject: "placed")
+        try await send(t, message)
+        let account = try #require(try t.node.directory.account(address: EmailAddress("alice@example.test")!))
+        let inbox = try #require(try t.node.mailStore.mailboxes(account.id).first { $0.role == .inbox })
+        let email = try #require(try t.node.mailStore.messages(account.id, mailbox: inbox.id).first)
+        let stored = MailStore.blobStoreID(tenant: account.tenant, email.blobID)
+
+        // The manifest is the mail shard's replicated state, not a file beside the shards.
+        #expect(try t.node.mailStore.blobPlacementIDs() == [stored])
+        let manifest = try BlobManifest(decoding: try #require(try t.node.mailStore.blobPlacement(stored)))
+        guard case .erasureCoded(_, let shards) = manifest.body else {
+            Issue.record("a large message's blob is erasure-coded, got \(manifest.body)")
+            return
+        }
+        #expect(Set(shards).count == 6)
+        #expect(!FileManager.default.fileExists(atPath: t.dataDirectory + "/blob-catalog"))
+        #expect(try Self.shardFiles(t.dataDirectory)[stored.hex]?.count == 6)
+
+        // Expunged and collected: the collection's batch drops the manifest; the shards are
+        // orphans from then on, removed once older than the grace period.
+        _ = try await t.node.mailStore.storeKeywords(account.id, mailbox: inbox.id, uids: [email.uid],
+                                                     operation: .add, keywords: [.deleted])
+        #expect(try await t.node.mailStore.expunge(account.id, mailbox: inbox.id).count == 1)
+        #expect(try await t.node.runHousekeeping() == 1)
+        #expect(try t.node.mailStore.blobPlacementIDs().isEmpty)
+        #expect(try Self.shardFiles(t.dataDirectory)[stored.hex]?.count == 6)
+        let store = try #require(t.node.blobStore)
+        clock.advance(milliseconds: store.configuration.garbageGraceMilliseconds + 1)
+        #expect(try await t.node.runHousekeeping() == 0)
+        #expect(try Self.shardFiles(t.dataDirectory).isEmpty)
     }
 
     @Test func theBackgroundScrubberPausesAtTheConfiguredRateAndHealsWhatItFinds() async throws {

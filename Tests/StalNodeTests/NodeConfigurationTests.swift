@@ -86,6 +86,7 @@ import Testing
             (scheme + "scrub_bytes_per_second = 0\n" + location, "scrub_bytes_per_second must be a positive integer"),
             ("[blobs]\ndata_shards = \"4\"\nparity_shards = 2\n" + location, "blobs.data_shards must be an integer"),
             ("blobs = 3", "[blobs] must be a table"),
+            (scheme + location + "\n" + Self.clusterSection, "[blobs] cannot be combined with [cluster]"),
         ]
         for (toml, reason) in cases {
             let error = #expect(throws: NodeConfiguration.ParseError.self, "\(toml)") {
