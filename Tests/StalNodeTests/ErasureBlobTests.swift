@@ -222,6 +222,50 @@ import Testing
         #expect(try Self.shardFiles(t.dataDirectory).isEmpty)
     }
 
+    @Test func aLostLocationsShardsAreRebuiltElsewhereAndTheMovedPlacementIsLogged() async throws {
+        let t = try await TestNode(accounts: ["alice@example.test"], configure: Self.sixLocations)
+        defer { Task { await t.stop() } }
+        let messages = (0..<2).map { Self.largeMessage(seed: UInt64(30 + $0), subject: "moved \($0)") }
+        for message in messages { try await send(t, message) }
+        let lost = t.dataDirectory + "/disk5"
+        try FileManager.default.removeItem(atPath: lost)
+
+        for index in 1...2 {
+            let (result, body) = try await fetch(t, index: index)
+            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+            #expect(body.hasSuffix(messages[index - 1]))
+        }
+        let stalctl = TestPaths.executable("stalctl")
+        let env = ["STAL_DATA": t.dataDirectory]
+        let down = try await runProcess(stalctl, ["blob", "status"], environment: env)
+        #expect(down.stdout.contains("health\tdegraded"), "\(down.stdout)")
+        #expect(down.stdout.contains("location\t\(lost)\tdomain domain5\tDOWN"), "\(down.stdout)")
+
+        let scrub = try await runProcess(stalctl, ["blob", "scrub"], environment: env)
+        #expect(scrub.stdout.contains("missing 2\t"), "\(scrub.stdout)")
+        #expect(scrub.stdout.contains("healed 2\t"), "\(scrub.stdout)")
+        // The rebuilt shards went to the surviving locations, and the log says so.
+        let placements = try t.node.mailStore.blobPlacementIDs()
+        #expect(placements.count == 2)
+        for id in placements {
+            let manifest = try BlobManifest(decoding: try #require(try t.node.mailStore.blobPlacement(id)))
+            guard case .erasureCoded(_, let shards) = manifest.body else {
+                Issue.record("expected an erasure-coded blob, got \(manifest.body)")
+                continue
+            }
+            #expect(shards.count == 6)
+            #expect(!shards.contains(StorageLocationID(lost)))
+        }
+        #expect(try Self.shardFiles(t.dataDirectory).values.allSatisfy { $0.count == 6 })
+        let again = try await runProcess(stalctl, ["blob", "scrub"], environment: env)
+        #expect(again.stdout.contains("missing 0\tcorrupt 0\thealed 0"), "\(again.stdout)")
+        for index in 1...2 {
+            let (result, body) = try await fetch(t, index: index)
+            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+            #expect(body.hasSuffix(messages[index - 1]))
+        }
+    }
+
     @Test func theBackgroundScrubberPausesAtTheConfiguredRateAndHealsWhatItFinds() async throws {
         let clock = ManualClock(Timestamp(millisecondsSinceEpoch: 1_800_000_000_000))
         let gate = ScrubGate()
