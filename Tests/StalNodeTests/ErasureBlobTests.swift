@@ -72,19 +72,30 @@ import Testing
         return (result, body)
     }
 
+    /// Messages 1...count of alice's INBOX as IMAP serves them; each fetch must succeed.
+    func served(_ t: TestNode, count: Int) async throws -> [String] {
+        var bodies: [String] = []
+        for index in 1...count {
+            let (result, body) = try await fetch(t, index: index)
+            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+            bodies.append(body)
+        }
+        return bodies
+    }
+
+    /// `stalctl blob <command>` against the node.
+    func stalctlBlob(_ t: TestNode, _ command: String) async throws -> ProcessResult {
+        try await runProcess(TestPaths.executable("stalctl"), ["blob", command], environment: ["STAL_DATA": t.dataDirectory])
+    }
+
     @Test func damagedShardsStillServeIdenticalMailScrubHealsThemAndMPlusOneIsAnError() async throws {
         let t = try await TestNode(accounts: ["alice@example.test"], configure: Self.sixLocations)
         defer { Task { await t.stop() } }
         let messages = (0..<3).map { Self.largeMessage(seed: UInt64($0 + 1), subject: "large \($0)") }
         for message in messages { try await send(t, message) }
 
-        var original: [String] = []
-        for index in 1...3 {
-            let (result, body) = try await fetch(t, index: index)
-            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
-            #expect(body.hasSuffix(messages[index - 1]))
-            original.append(body)
-        }
+        let original = try await served(t, count: 3)
+        #expect(zip(original, messages).allSatisfy { $0.hasSuffix($1) })
 
         var shards = try Self.shardFiles(t.dataDirectory)
         #expect(shards.count == 3)
@@ -96,19 +107,13 @@ import Testing
             try FileManager.default.removeItem(atPath: files[0]!)
             try Self.corrupt(files[3]!)
         }
-        for index in 1...3 {
-            let (result, body) = try await fetch(t, index: index)
-            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
-            #expect(body == original[index - 1])
-        }
+        #expect(try await served(t, count: 3) == original)
 
         // The reads decoded around the damage and queued the blobs for the next scrub step.
-        let stalctl = TestPaths.executable("stalctl")
-        let env = ["STAL_DATA": t.dataDirectory]
-        let degraded = try await runProcess(stalctl, ["blob", "status"], environment: env)
+        let degraded = try await stalctlBlob(t, "status")
         #expect(degraded.stdout.contains("health\tdegraded"), "\(degraded.stdout)")
         #expect(degraded.stdout.contains("awaiting heal\t3"), "\(degraded.stdout)")
-        let scrub = try await runProcess(stalctl, ["blob", "scrub"], environment: env)
+        let scrub = try await stalctlBlob(t, "scrub")
         #expect(scrub.status == 0, "\(scrub.stdout) \(scrub.stderr)")
         #expect(scrub.stdout.contains("checked 3\t"), "\(scrub.stdout)")
         #expect(scrub.stdout.contains("missing 3\t"), "\(scrub.stdout)")
@@ -116,10 +121,10 @@ import Testing
         #expect(scrub.stdout.contains("healed 6\t"), "\(scrub.stdout)")
         shards = try Self.shardFiles(t.dataDirectory)
         #expect(shards.values.allSatisfy { $0.count == 6 })
-        let clean = try await runProcess(stalctl, ["blob", "scrub"], environment: env)
+        let clean = try await stalctlBlob(t, "scrub")
         #expect(clean.stdout.contains("missing 0\tcorrupt 0\thealed 0"), "\(clean.stdout)")
 
-        let status = try await runProcess(stalctl, ["blob", "status"], environment: env)
+        let status = try await stalctlBlob(t, "status")
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("health\thealthy"), "\(status.stdout)")
         #expect(status.stdout.contains("scheme\t4+2"), "\(status.stdout)")
@@ -140,11 +145,11 @@ import Testing
             }
         }
         #expect(failures == 1)
-        let lost = try await runProcess(stalctl, ["blob", "scrub"], environment: env)
+        let lost = try await stalctlBlob(t, "scrub")
         #expect(lost.status == 1)
         #expect(lost.stdout.contains("unrecoverable\t"), "\(lost.stdout)")
         #expect(lost.stderr.contains("1 blob(s) unrecoverable"), "\(lost.stderr)")
-        let lostStatus = try await runProcess(stalctl, ["blob", "status"], environment: env)
+        let lostStatus = try await stalctlBlob(t, "status")
         #expect(lostStatus.stdout.contains("health\tunrecoverable"), "\(lostStatus.stdout)")
     }
 
@@ -230,18 +235,13 @@ import Testing
         let lost = t.dataDirectory + "/disk5"
         try FileManager.default.removeItem(atPath: lost)
 
-        for index in 1...2 {
-            let (result, body) = try await fetch(t, index: index)
-            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
-            #expect(body.hasSuffix(messages[index - 1]))
-        }
-        let stalctl = TestPaths.executable("stalctl")
-        let env = ["STAL_DATA": t.dataDirectory]
-        let down = try await runProcess(stalctl, ["blob", "status"], environment: env)
+        let original = try await served(t, count: 2)
+        #expect(zip(original, messages).allSatisfy { $0.hasSuffix($1) })
+        let down = try await stalctlBlob(t, "status")
         #expect(down.stdout.contains("health\tdegraded"), "\(down.stdout)")
         #expect(down.stdout.contains("location\t\(lost)\tdomain domain5\tDOWN"), "\(down.stdout)")
 
-        let scrub = try await runProcess(stalctl, ["blob", "scrub"], environment: env)
+        let scrub = try await stalctlBlob(t, "scrub")
         #expect(scrub.stdout.contains("missing 2\t"), "\(scrub.stdout)")
         #expect(scrub.stdout.contains("healed 2\t"), "\(scrub.stdout)")
         // The rebuilt shards went to the surviving locations, and the log says so.
@@ -257,13 +257,9 @@ import Testing
             #expect(!shards.contains(StorageLocationID(lost)))
         }
         #expect(try Self.shardFiles(t.dataDirectory).values.allSatisfy { $0.count == 6 })
-        let again = try await runProcess(stalctl, ["blob", "scrub"], environment: env)
+        let again = try await stalctlBlob(t, "scrub")
         #expect(again.stdout.contains("missing 0\tcorrupt 0\thealed 0"), "\(again.stdout)")
-        for index in 1...2 {
-            let (result, body) = try await fetch(t, index: index)
-            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
-            #expect(body.hasSuffix(messages[index - 1]))
-        }
+        #expect(try await served(t, count: 2) == original)
     }
 
     @Test func theBackgroundScrubberPausesAtTheConfiguredRateAndHealsWhatItFinds() async throws {
@@ -298,8 +294,7 @@ import Testing
         #expect(status.lastScrub?.shardsHealed == 2)
         #expect(status.lastScrubAt == clock.now())
         #expect(status.health == .healthy)
-        let printed = try await runProcess(TestPaths.executable("stalctl"), ["blob", "status"],
-                                           environment: ["STAL_DATA": t.dataDirectory])
+        let printed = try await stalctlBlob(t, "status")
         #expect(printed.stdout.contains("last scrub\tat 2027-01-15T08:00:05Z\tchecked 2\t"), "\(printed.stdout)")
     }
 
@@ -307,8 +302,7 @@ import Testing
         let t = try await TestNode(accounts: [])
         defer { Task { await t.stop() } }
         for command in ["status", "scrub"] {
-            let result = try await runProcess(TestPaths.executable("stalctl"), ["blob", command],
-                                              environment: ["STAL_DATA": t.dataDirectory])
+            let result = try await stalctlBlob(t, command)
             #expect(result.status == 1)
             #expect(result.stderr.contains("configure [blobs]"), "\(result.stderr)")
         }
