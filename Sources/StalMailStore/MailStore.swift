@@ -226,9 +226,9 @@ public final class MailStore: Sendable {
         try engine.get(.blobs, Keys.blobPlacement(blob))
     }
 
-    /// Every blob with a recorded placement, in id order.
-    public func blobPlacementIDs() throws -> [BlobID] {
-        try engine.scan(.blobs, prefix: Keys.blobPlacements).compactMap { BlobID(digest: Array($0.key.dropFirst())) }
+    /// Blobs with a recorded placement, in id order; the first `limit` when given.
+    public func blobPlacementIDs(limit: Int? = nil) throws -> [BlobID] {
+        try engine.scan(.blobs, prefix: Keys.blobPlacements, limit: limit).compactMap { BlobID(digest: Array($0.key.dropFirst())) }
     }
 
     /// Hashes and compresses the message; small results ride inline in the command, larger

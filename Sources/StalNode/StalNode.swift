@@ -95,6 +95,11 @@ public final class StalNode: Sendable {
             tls = try TLSMaterial.loadOrCreateSelfSigned(directory: data + "/tls", hostnames: [configuration.hostname, "localhost"], now: now)
         }
         let tlsContext = try tls.makeServerContext()
+        // Stored message bodies are not moved between the blob directory and erasure-coded
+        // storage: a node refuses the kind its mail is not in rather than lose sight of it.
+        if configuration.blobs != nil, Self.containsFile(data + "/blobs") {
+            throw StalError(.invalidArgument, "\(data)/blobs holds message bodies of a node without [blobs]; they would be unreadable with it")
+        }
 
         let engine = try RocksDBEngine(path: data + "/db")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
@@ -122,6 +127,13 @@ public final class StalNode: Sendable {
                                             clock: options.clock, random: SystemRandom(), options: storeOptions,
                                             driver: raftDriver)
         erasureBlobs?.catalog.attach(mailStore)
+        if configuration.blobs == nil, try !mailStore.blobPlacementIDs(limit: 1).isEmpty {
+            mailStore.shutdown()
+            raftDriver.shutdown()
+            await cluster?.transport.shutdown()
+            try? await group.shutdownGracefully()
+            throw StalError(.invalidArgument, "the mail in \(data) is erasure-coded; it is unreadable without the [blobs] section it was stored with")
+        }
         let directory = try Directory.local(engine: engine, mailStore: mailStore, clock: options.clock, random: SystemRandom(),
                                             limits: configuration.limits, hasher: options.passwordHasher, driver: raftDriver)
 
@@ -239,6 +251,14 @@ public final class StalNode: Sendable {
         await cluster?.stopBootstrap()
         await cluster?.transport.shutdown()
         try? await group.shutdownGracefully()
+    }
+
+    static func containsFile(_ directory: String) -> Bool {
+        guard let entries = FileManager.default.enumerator(atPath: directory) else { return false }
+        while entries.nextObject() != nil {
+            if entries.fileAttributes?[.type] as? FileAttributeType == .typeRegular { return true }
+        }
+        return false
     }
 
     static func generatePassword(using random: inout some RandomSource) -> String {

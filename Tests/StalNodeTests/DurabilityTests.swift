@@ -175,5 +175,12 @@ import Testing
         let stored = String(decoding: try Data(contentsOf: URL(fileURLWithPath: out)), as: UTF8.self)
         #expect(stored.hasSuffix(message))
         server.kill9()
+
+        // Without its [blobs] section the node would not find that mail: it refuses to start.
+        _ = try Self.writeConfiguration(data)
+        let refused = try await blocking { try ServerProcess(dataDirectory: data + "/node", configPath: config) }
+        refused.process.waitUntilExit()
+        #expect(refused.process.terminationStatus != 0)
+        #expect(refused.ports.isEmpty)
     }
 }

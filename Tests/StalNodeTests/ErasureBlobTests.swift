@@ -298,6 +298,18 @@ import Testing
         #expect(printed.stdout.contains("last scrub\tat 2027-01-15T08:00:05Z\tchecked 2\t"), "\(printed.stdout)")
     }
 
+    @Test func aNodeWhoseMailIsInTheBlobDirectoryRefusesABlobsSection() async throws {
+        let error = await #expect(throws: StalError.self) {
+            _ = try await TestNode(accounts: [], configure: { configuration, data in
+                Self.sixLocations(&configuration, data)
+                let directory = data + "/blobs/1/ab"
+                try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                #expect(FileManager.default.createFile(atPath: directory + "/" + String(repeating: "ab", count: 32), contents: Data([1])))
+            })
+        }
+        #expect(error?.context.contains("would be unreadable") == true, "\(String(describing: error))")
+    }
+
     @Test func blobCommandsOnANodeWithoutABlobsSectionSayHowToConfigureOne() async throws {
         let t = try await TestNode(accounts: [])
         defer { Task { await t.stop() } }
