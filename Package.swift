@@ -90,7 +90,7 @@ let package = Package(
 
         // L4 composition
         .target(name: "StalNode", dependencies: nio + [
-            "StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore", "StalDirectory",
+            "StalCore", "StalDeterminism", "StalStorage", "StalShardLog", "StalMailStore", "StalDirectory", "StalBlobStore", "StalErasure",
             "StalServerKit", "StalSMTP", "StalSMTPCore", "StalIMAP", "StalHTTP", "StalClusterTransport",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -188,7 +188,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
-        .testTarget(name: "StalNodeTests", dependencies: ["StalNode", "StalCore", "StalDirectory"],
+        .testTarget(name: "StalNodeTests", dependencies: ["StalNode", "StalCore", "StalDirectory", "StalBlobStore", "StalErasure", "StalDeterminism"],
                     exclude: ["clients"]),
         .testTarget(name: "StalServerKitTests", dependencies: ["StalServerKit"]),
         .testTarget(name: "StalClusterTransportTests", dependencies: [

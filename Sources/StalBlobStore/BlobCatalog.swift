@@ -11,9 +11,10 @@ public protocol BlobReferenceCounting: Sendable {
     func referenceCount(_ id: BlobID) throws(StalError) -> Int
 }
 
-/// Where manifests and reference records live. Today a directory of files
-/// (`FileBlobCatalog`) or memory (`MemoryBlobCatalog`); the shard log will carry the same
-/// `BlobManifest` values so every replica agrees on placement. Writes are durable on return.
+/// Where manifests and reference records live: a directory of files (`FileBlobCatalog`),
+/// memory (`MemoryBlobCatalog`), or in the node the mail shard's replicated state
+/// (`StalNode.ShardLogBlobCatalog`), so every replica agrees on placement. Writes are durable
+/// on return.
 public protocol BlobCatalog: Sendable {
     func manifest(_ id: BlobID) throws(StalError) -> BlobManifest?
     /// Stores a manifest atomically: the blob becomes visible with it.
@@ -61,8 +62,7 @@ public struct BlobReferenceRecord: Hashable, Sendable {
 }
 
 /// Manifests and reference records, one durable file each per blob, fanned out by the first
-/// byte of the id. This stands in for the shard log, which will carry the same
-/// `BlobManifest` values so every replica agrees on placement.
+/// byte of the id: for a `BlobStore` used on its own, where no shard log carries them.
 public final class FileBlobCatalog: BlobCatalog, @unchecked Sendable {
     static let manifestSuffix = ".manifest"
     static let referencesSuffix = ".refs"

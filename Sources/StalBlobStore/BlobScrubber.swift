@@ -15,6 +15,12 @@ public struct ScrubPacing: Hashable, Sendable {
     public func pauseMilliseconds(afterReading bytes: Int) -> Int64 {
         Int64((bytes * 1000 + bytesPerSecond - 1) / bytesPerSecond)
     }
+
+    /// The pause after `step`: the rate's, or the pass pause when the step ended a pass.
+    public func pauseMilliseconds(after step: ScrubReport) -> Int64 {
+        let pause = pauseMilliseconds(afterReading: step.bytesRead)
+        return step.passCompleted ? max(pause, passPauseMilliseconds) : pause
+    }
 }
 
 /// Drives `BlobStore.scrub` step by step at the pacing's rate. Blocking: run it on its own
@@ -33,10 +39,8 @@ public struct BlobScrubber: Sendable {
         while !shouldStop() {
             let step = store.scrub(maxBytes: pacing.stepBytes)
             report(step)
-            var pause = pacing.pauseMilliseconds(afterReading: step.bytesRead)
-            if step.passCompleted { pause = max(pause, pacing.passPauseMilliseconds) }
             if shouldStop() { return }
-            sleepMilliseconds(pause)
+            sleepMilliseconds(pacing.pauseMilliseconds(after: step))
         }
     }
 }

@@ -27,6 +27,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     private let stateLock = Mutex()
     private var scrubCursor: BlobID?
     private var lastScrub: ScrubReport?
+    private var lastScrubAt: Timestamp?
     /// Blobs a read found damaged, scrubbed first by the next step.
     private var healQueue = Set<BlobID>()
     private let io = DispatchQueue(label: "stal.blobstore.shard-io", attributes: .concurrent)
@@ -279,7 +280,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
 
     // MARK: garbage collection
 
-    /// Removes blobs without references whose grace period has passed, shards no manifest
+    /// Removes content-addressed blobs without references whose grace period has passed, shards no manifest
     /// places where they are (crashed puts, shards moved by healing), and old temporary files.
     public func collectGarbage() throws(StalError) -> GarbageReport {
         let now = clock.now()
@@ -287,7 +288,9 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         var report = GarbageReport()
         for id in catalog.allBlobIDs() {
             try withBlobLock(id) { () throws(StalError) in
-                guard let manifest = try catalog.manifest(id) else { return }
+                // A caller-addressed blob's lifetime is its caller's (it counts references in
+                // its own replicated state and calls `remove`); only its orphaned shards are ours.
+                guard let manifest = try catalog.manifest(id), manifest.addressing == .content else { return }
                 let record = try catalog.references(id)
                 guard (record?.count ?? 0) == 0,
                       (record?.lastPutAt ?? manifest.createdAt).adding(milliseconds: grace) <= now else { return }
@@ -341,8 +344,16 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         stateLock.withLock {
             scrubCursor = report.passCompleted ? nil : last
             lastScrub = report
+            lastScrubAt = clock.now()
         }
         return report
+    }
+
+    /// Verifies every blob now, from the first, whatever the background cursor says; the
+    /// next paced step starts a new pass.
+    public func scrubFullPass() -> ScrubReport {
+        stateLock.withLock { scrubCursor = nil }
+        return scrub(maxBytes: Int.max)
     }
 
     /// Rewrites shard `index` of a blob from rebuilt bytes, on its own location if usable or
@@ -396,7 +407,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
                                      shards: shardsPerLocation[$0.id] ?? 0)
         }
         status.scheme = configuration.scheme
-        (status.lastScrub, status.blobsAwaitingHeal) = stateLock.withLock { (lastScrub, healQueue.count) }
+        (status.lastScrub, status.lastScrubAt, status.blobsAwaitingHeal) = stateLock.withLock { (lastScrub, lastScrubAt, healQueue.count) }
         return status
     }
 

@@ -17,7 +17,8 @@ public struct BlobLocation: Hashable, Sendable {
 /// Every knob of the blob store, each with its default. See docs/erasure.md for the numbers
 /// behind the defaults.
 public struct BlobStoreConfiguration: Sendable {
-    /// Where manifests and reference counts live until the shard log carries them.
+    /// The `FileBlobCatalog` directory of `BlobStore(configuration:clock:)`; unused with a
+    /// catalog of the caller's (the node's manifests ride the shard log).
     public var catalogPath: String
     public var locations: [BlobLocation]
     public var scheme: ErasureScheme

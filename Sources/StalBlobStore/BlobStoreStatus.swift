@@ -21,11 +21,33 @@ public struct BlobStoreStatus: Hashable, Sendable, CustomStringConvertible {
     public var storedBytes = 0
     public var locations: [Location] = []
     public var lastScrub: ScrubReport?
+    /// When the last scrub step finished (the store's clock).
+    public var lastScrubAt: Timestamp?
     /// Blobs that reads found damaged and the next scrub step will heal.
     public var blobsAwaitingHeal = 0
 
+    public enum Health: String, Sendable {
+        /// Every location up, nothing awaiting heal, and the last scrub left no damage behind.
+        case healthy
+        /// Data is intact but redundancy is reduced: a location down, shards awaiting heal,
+        /// or damage the last scrub could not rewrite.
+        case degraded
+        /// The last scrub found a blob with fewer than k intact shards in some stripe.
+        case unrecoverable
+    }
+
+    /// Health as of the last scrub step and the locations' current state.
+    public var health: Health {
+        if let scrub = lastScrub, !scrub.unrecoverable.isEmpty { return .unrecoverable }
+        if locations.contains(where: { !$0.usable }) || blobsAwaitingHeal > 0 || (lastScrub?.healFailures ?? 0) > 0 {
+            return .degraded
+        }
+        return .healthy
+    }
+
     public var description: String {
         var lines = [
+            "health \(health.rawValue)",
             "scheme \(scheme)  blobs \(blobs) (inline \(inlineBlobs), coded \(erasureCodedBlobs), referenced \(referencedBlobs))",
             "bytes logical \(logicalBytes) stored \(storedBytes)" + (unreadableManifests > 0 ? "  unreadable manifests \(unreadableManifests)" : ""),
         ]
@@ -34,7 +56,7 @@ public struct BlobStoreStatus: Hashable, Sendable, CustomStringConvertible {
         }
         if blobsAwaitingHeal > 0 { lines.append("blobs awaiting heal \(blobsAwaitingHeal)") }
         if let scrub = lastScrub {
-            lines.append("last scrub: checked \(scrub.blobsChecked) read \(scrub.bytesRead) missing \(scrub.shardsMissing) corrupt \(scrub.shardsCorrupt) healed \(scrub.shardsHealed) unrecoverable \(scrub.unrecoverable.count)")
+            lines.append("last scrub\(lastScrubAt.map { " at \($0)" } ?? ""): checked \(scrub.blobsChecked) read \(scrub.bytesRead) missing \(scrub.shardsMissing) corrupt \(scrub.shardsCorrupt) healed \(scrub.shardsHealed) unrecoverable \(scrub.unrecoverable.count)")
         }
         return lines.joined(separator: "\n")
     }
@@ -46,11 +68,11 @@ extension BlobStoreStatus {
         let locationObjects = locations.map {
             "{\"id\":\(JSONText.quoted($0.id.name)),\"failure_domain\":\(JSONText.quoted($0.failureDomain)),\"usable\":\($0.usable),\"shards\":\($0.shards)}"
         }
-        return "{\"scheme\":{\"k\":\(scheme.dataShards),\"m\":\(scheme.parityShards)},\"blobs\":\(blobs),\"inline_blobs\":\(inlineBlobs),"
+        return "{\"health\":\"\(health.rawValue)\",\"scheme\":{\"k\":\(scheme.dataShards),\"m\":\(scheme.parityShards)},\"blobs\":\(blobs),\"inline_blobs\":\(inlineBlobs),"
             + "\"erasure_coded_blobs\":\(erasureCodedBlobs),\"referenced_blobs\":\(referencedBlobs),"
             + "\"unreadable_manifests\":\(unreadableManifests),\"logical_bytes\":\(logicalBytes),\"stored_bytes\":\(storedBytes),"
             + "\"blobs_awaiting_heal\":\(blobsAwaitingHeal),\"locations\":[\(locationObjects.joined(separator: ","))],"
-            + "\"last_scrub\":\(lastScrub?.json ?? "null")}"
+            + "\"last_scrub\":\(lastScrub?.json ?? "null"),\"last_scrub_at_ms\":\(lastScrubAt.map { String($0.millisecondsSinceEpoch) } ?? "null")}"
     }
 }
 

@@ -185,7 +185,8 @@ public struct DirectoryStateMachine: ShardStateMachine {
             state.put(.directory, DirectoryKeys.probe(c.key), c.value)
         case .createAccount, .deleteAccount, .createMailbox, .renameMailbox, .deleteMailbox, .setSubscribed,
              .deliver, .storeKeywords, .copyEmails, .expunge, .collectBlobs,
-             .putSieveScript, .deleteSieveScript, .activateSieveScript, .deliverFiltered, .removeOutboxEntries:
+             .putSieveScript, .deleteSieveScript, .activateSieveScript, .deliverFiltered, .removeOutboxEntries,
+             .recordBlobPlacement:
             throw StalError(.invalidArgument, "mail command sent to the directory shard")
         }
         return .done

@@ -24,13 +24,17 @@ public struct ManagementAPI: Sendable {
     /// The node's mail store, for the Sieve and outbox routes; nil leaves them out.
     public let mail: MailStore?
     public let cluster: (any ClusterManagement)?
+    /// Nil when the node keeps blobs as plain files (no `[blobs]` section).
+    public let blobs: (any BlobAdministration)?
     public let credentials: VerifiedCredentialCache
 
     public init(directory: Directory, mail: MailStore? = nil, cluster: (any ClusterManagement)? = nil,
+                blobs: (any BlobAdministration)? = nil,
                 credentials: VerifiedCredentialCache = VerifiedCredentialCache()) {
         self.directory = directory
         self.mail = mail
         self.cluster = cluster
+        self.blobs = blobs
         self.credentials = credentials
     }
 
@@ -96,6 +100,7 @@ public struct ManagementAPI: Sendable {
         }
         addSieveRoutes(to: api)
         addClusterRoutes(to: api)
+        addBlobRoutes(to: api)
         return router
     }
 

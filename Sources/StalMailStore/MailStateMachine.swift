@@ -46,6 +46,9 @@ public struct MailStateMachine: ShardStateMachine {
         case let .activateSieveScript(c): result = try tx.activateSieveScript(c)
         case let .deliverFiltered(c): result = try tx.deliverFiltered(c)
         case let .removeOutboxEntries(c): result = try tx.removeOutboxEntries(c)
+        case let .recordBlobPlacement(c):
+            state.put(.blobs, Keys.blobPlacement(c.blob), c.manifest)
+            result = .done
         case .addDomain, .removeDomain, .addAccount, .removeAccount, .setPassword, .addAlias, .removeAlias,
              .setCatchAll, .setAdminPassword, .setProbe:
             throw StalError(.invalidArgument, "directory command sent to a mail shard")
@@ -559,6 +562,7 @@ struct MailTransaction {
             state.delete(.blobs, pair.key)
             guard try state.get(.blobs, Keys.blobRecord(c.tenant, id)) == nil else { continue }
             state.put(.blobs, Keys.blobCollected(c.tenant, id), idBytes(index))
+            state.delete(.blobs, Keys.blobPlacement(MailStore.blobStoreID(tenant: c.tenant, id)))
             collected.append(id)
         }
         return .blobsCollected(collected)

@@ -201,6 +201,36 @@ public final class MailStore: Sendable {
         BlobID(digest: SHA256.hash(bytes))!
     }
 
+    /// The id of a tenant's blob in a blob store shared by all tenants: SHA-256(tenant id,
+    /// 8 bytes big-endian ‖ content id). Two tenants holding the same message hold two blobs, so
+    /// one tenant's collection never removes a blob the other still references.
+    public static func blobStoreID(tenant: TenantID, _ id: BlobID) -> BlobID {
+        var bytes = ByteWriter(capacity: 40)
+        bytes.u64(tenant.rawValue)
+        bytes.raw(id.digest)
+        return blobID(for: bytes.bytes)
+    }
+
+    /// Replicates where a blob store blob's shards live (an encoded `BlobManifest`); returns
+    /// once applied on this replica. `blob` is a `blobStoreID`.
+    public func recordBlobPlacement(_ blob: BlobID, manifest: [UInt8]) async throws {
+        guard manifest.count <= RecordBlobPlacementCommand.manifestBytesMax else {
+            throw StalError(.limitExceeded, "blob \(blob.hex): manifest of \(manifest.count) bytes over \(RecordBlobPlacementCommand.manifestBytesMax)")
+        }
+        _ = try await propose(.recordBlobPlacement(RecordBlobPlacementCommand(blob: blob, manifest: manifest)))
+    }
+
+    /// The placement this replica has applied for `blob`, nil when none (never recorded, or
+    /// collected).
+    public func blobPlacement(_ blob: BlobID) throws -> [UInt8]? {
+        try engine.get(.blobs, Keys.blobPlacement(blob))
+    }
+
+    /// Blobs with a recorded placement, in id order; the first `limit` when given.
+    public func blobPlacementIDs(limit: Int? = nil) throws -> [BlobID] {
+        try engine.scan(.blobs, prefix: Keys.blobPlacements, limit: limit).compactMap { BlobID(digest: Array($0.key.dropFirst())) }
+    }
+
     /// Hashes and compresses the message; small results ride inline in the command, larger
     /// ones are written durably to the blob store first.
     func prepareBlob(_ bytes: [UInt8], tenant: TenantID, forceWrite: Bool) async throws -> BlobReference {

@@ -28,6 +28,7 @@ enum Keys {
     static let blobData: UInt8 = UInt8(ascii: "d")
     static let blobGarbage: UInt8 = UInt8(ascii: "g")
     static let blobCollected: UInt8 = UInt8(ascii: "x")
+    static let blobPlacement: UInt8 = UInt8(ascii: "p")
 
     static func account(_ a: AccountID) -> [UInt8] { KeyCoding.key(account, a.rawValue) }
     static func mailbox(_ a: AccountID, _ m: MailboxID) -> [UInt8] { KeyCoding.key(mailbox, a.rawValue, m.rawValue) }
@@ -53,6 +54,9 @@ enum Keys {
     static func blobGarbage(_ t: TenantID, _ b: BlobID) -> [UInt8] { KeyCoding.key(blobGarbage, t.rawValue) + b.digest }
     static func blobGarbage(_ t: TenantID) -> [UInt8] { KeyCoding.key(blobGarbage, t.rawValue) }
     static func blobCollected(_ t: TenantID, _ b: BlobID) -> [UInt8] { KeyCoding.key(blobCollected, t.rawValue) + b.digest }
+    /// Keyed by the blob store's id (`MailStore.blobStoreID`), which already includes the tenant.
+    static func blobPlacement(_ b: BlobID) -> [UInt8] { [blobPlacement] + b.digest }
+    static let blobPlacements: [UInt8] = [blobPlacement]
 }
 
 /// Every record starts with a format version byte, like commands.

@@ -2,11 +2,13 @@ import Logging
 import StalDirectory
 import StalMailStore
 
-/// Periodic maintenance of a node: today, collecting blob files that no email references
-/// any more, tenant by tenant, in bounded batches.
+/// Periodic maintenance of a node: collecting blobs that no email references any more,
+/// tenant by tenant, in bounded batches, and the erasure-coded store's orphaned shards.
 struct Housekeeping: Sendable {
     let directory: Directory
     let mailStore: MailStore
+    /// Its orphaned shards (puts that crashed before their manifest) are collected too.
+    let erasureBlobs: ErasureBlobStorage?
     let logger: Logger
     /// Blobs collected per tenant per pass; a larger backlog drains over several passes.
     static let blobsPerPass = 1000
@@ -18,6 +20,13 @@ struct Housekeeping: Sendable {
         var removed = 0
         for tenant in tenants.sorted() {
             removed += try await mailStore.collectGarbage(tenant: tenant, limit: Self.blobsPerPass).count
+        }
+        if let erasureBlobs {
+            let orphans = try await erasureBlobs.collectOrphans()
+            if orphans.shardsCollected + orphans.temporariesCollected > 0 {
+                logger.info("housekeeping collected orphaned shards",
+                            metadata: ["shards": "\(orphans.shardsCollected)", "temporaries": "\(orphans.temporariesCollected)"])
+            }
         }
         return removed
     }

@@ -62,6 +62,34 @@ public struct NodeConfiguration: Sendable, Equatable {
         }
     }
 
+    /// The `[blobs]` section: erasure-coded blob storage over local locations.
+    public struct BlobStorage: Sendable, Equatable {
+        public struct Location: Sendable, Equatable {
+            public var path: String
+            public var failureDomain: String
+
+            public init(path: String, failureDomain: String) {
+                self.path = path
+                self.failureDomain = failureDomain
+            }
+        }
+
+        public var locations: [Location]
+        public var dataShards: Int
+        public var parityShards: Int
+        /// Shards durable before a write returns; nil means k+1 capped at k+m.
+        public var writeQuorum: Int?
+        /// The background scrubber's read rate.
+        public var scrubBytesPerSecond = 32 << 20
+
+        public init(locations: [Location], dataShards: Int, parityShards: Int, writeQuorum: Int? = nil) {
+            self.locations = locations
+            self.dataShards = dataShards
+            self.parityShards = parityShards
+            self.writeQuorum = writeQuorum
+        }
+    }
+
     public var hostname: String
     public var dataDirectory: String
     /// A listener absent from the map is not started.
@@ -70,6 +98,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var tlsKeyPath: String?
     public var limits: Limits
     public var cluster: Cluster?
+    /// Nil (no `[blobs]` section): one plain file per blob under the data directory.
+    public var blobs: BlobStorage?
 
     public init(hostname: String, dataDirectory: String, listeners: [ListenerKind: Endpoint],
                 tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, limits: Limits = .default,
@@ -160,9 +190,17 @@ public struct NodeConfiguration: Sendable, Equatable {
             case "cluster":
                 guard let cluster = table[key]?.table else { throw ParseError(description: "[cluster] must be a table") }
                 config.cluster = try parseCluster(cluster)
+            case "blobs":
+                guard let blobs = table[key]?.table else { throw ParseError(description: "[blobs] must be a table") }
+                config.blobs = try parseBlobs(blobs)
             default:
                 throw ParseError(description: "unknown configuration key '\(key)'")
             }
+        }
+        // Blob manifests ride the replicated mail shard, but shard files live in local
+        // directories: every other replica would hold manifests of shards it cannot reach.
+        if config.blobs != nil, config.cluster != nil {
+            throw ParseError(description: "[blobs] cannot be combined with [cluster] yet: its locations are local directories")
         }
         return config
     }
@@ -208,6 +246,63 @@ public struct NodeConfiguration: Sendable, Equatable {
         }
         return Cluster(nodeID: nodeID, listen: listen ?? own, peers: peers, certificatePath: certificate, keyPath: key,
                        authorityPath: authority)
+    }
+
+    private static func parseBlobs(_ table: TOMLTable) throws -> BlobStorage {
+        var locations: [BlobStorage.Location] = []
+        var k: Int?, m: Int?, quorum: Int?, scrubRate: Int?
+        for name in table.keys {
+            switch name {
+            case "data_shards": k = try int(table, name, section: "blobs")
+            case "parity_shards": m = try int(table, name, section: "blobs")
+            case "write_quorum": quorum = try int(table, name, section: "blobs")
+            case "scrub_bytes_per_second":
+                scrubRate = try int(table, name, section: "blobs")
+                guard let rate = scrubRate, rate > 0 else {
+                    throw ParseError(description: "blobs.scrub_bytes_per_second must be a positive integer")
+                }
+            case "locations":
+                guard let array = table[name]?.array else {
+                    throw ParseError(description: "blobs.locations must be an array of {path, failure_domain} tables")
+                }
+                for (index, item) in array.enumerated() {
+                    guard let entry = item.table else {
+                        throw ParseError(description: "blobs.locations[\(index)] must be a table {path, failure_domain}")
+                    }
+                    for field in entry.keys where field != "path" && field != "failure_domain" {
+                        throw ParseError(description: "unknown key blobs.locations[\(index)].\(field)")
+                    }
+                    guard let path = entry["path"]?.string, !path.isEmpty, path.utf8.count <= 255 else {
+                        throw ParseError(description: "blobs.locations[\(index)].path must be a string of 1 to 255 bytes")
+                    }
+                    guard let domain = entry["failure_domain"]?.string, !domain.isEmpty else {
+                        throw ParseError(description: "blobs.locations[\(index)].failure_domain must be a non-empty string")
+                    }
+                    locations.append(.init(path: path, failureDomain: domain))
+                }
+            default:
+                throw ParseError(description: "unknown key blobs.\(name)")
+            }
+        }
+        guard let k, let m else { throw ParseError(description: "[blobs] needs data_shards and parity_shards") }
+        guard (1...16).contains(k), (0...8).contains(m) else {
+            throw ParseError(description: "blobs: data_shards must be 1...16 and parity_shards 0...8, got \(k) and \(m)")
+        }
+        guard !locations.isEmpty else { throw ParseError(description: "[blobs] needs at least one location") }
+        guard Set(locations.map(\.path)).count == locations.count else {
+            throw ParseError(description: "blobs.locations: a path is listed twice")
+        }
+        if let quorum, !(k...(k + m)).contains(quorum) {
+            throw ParseError(description: "blobs.write_quorum must be between data_shards (\(k)) and data_shards + parity_shards (\(k + m)), got \(quorum)")
+        }
+        var blobs = BlobStorage(locations: locations, dataShards: k, parityShards: m, writeQuorum: quorum)
+        if let scrubRate { blobs.scrubBytesPerSecond = scrubRate }
+        return blobs
+    }
+
+    private static func int(_ table: TOMLTable, _ key: String, section: String) throws -> Int {
+        guard let i = table[key]?.int else { throw ParseError(description: "\(section).\(key) must be an integer") }
+        return i
     }
 
     private static func string(_ table: TOMLTable, _ key: String) throws -> String {

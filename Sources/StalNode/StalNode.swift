@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import StalBlobStore
 import StalCore
 import StalDeterminism
 import StalDirectory
@@ -37,6 +38,8 @@ public final class StalNode: Sendable {
     private let httpShutdown: @Sendable () -> Void
     private let housekeeping: Housekeeping
     private let housekeepingTask: Task<Void, Never>
+    private let erasureBlobs: ErasureBlobStorage?
+    private let scrubTask: Task<Void, Never>?
 
     public static let credentialFileName = "admin-credentials"
 
@@ -44,7 +47,7 @@ public final class StalNode: Sendable {
                  boundPorts: [NodeConfiguration.ListenerKind: Int], bootstrapAdminPassword: String?, tls: TLSMaterial,
                  raftDriver: RaftNodeDriver, cluster: ClusterRuntime?, group: MultiThreadedEventLoopGroup, listeners: [Listener], httpTask: Task<Void, Error>?,
                  httpShutdown: @escaping @Sendable () -> Void, housekeeping: Housekeeping,
-                 housekeepingTask: Task<Void, Never>) {
+                 housekeepingTask: Task<Void, Never>, erasureBlobs: ErasureBlobStorage?, scrubTask: Task<Void, Never>?) {
         self.configuration = configuration
         self.directory = directory
         self.mailStore = mailStore
@@ -59,6 +62,8 @@ public final class StalNode: Sendable {
         self.httpShutdown = httpShutdown
         self.housekeeping = housekeeping
         self.housekeepingTask = housekeepingTask
+        self.erasureBlobs = erasureBlobs
+        self.scrubTask = scrubTask
     }
 
     public struct Options: Sendable {
@@ -70,6 +75,8 @@ public final class StalNode: Sendable {
         /// The administrator password of a clustered node (stald takes it from
         /// STAL_ADMIN_PASSWORD); a single node generates its own instead.
         public var clusterAdminPassword: String?
+        /// Awaited between background scrub steps with the pause the scrub rate asks for.
+        public var blobScrubPause: @Sendable (Int64) async throws -> Void = { try await Task.sleep(for: .milliseconds($0)) }
         public init() {}
     }
 
@@ -88,6 +95,11 @@ public final class StalNode: Sendable {
             tls = try TLSMaterial.loadOrCreateSelfSigned(directory: data + "/tls", hostnames: [configuration.hostname, "localhost"], now: now)
         }
         let tlsContext = try tls.makeServerContext()
+        // Stored message bodies are not moved between the blob directory and erasure-coded
+        // storage: a node refuses the kind its mail is not in rather than lose sight of it.
+        if configuration.blobs != nil, Self.containsFile(data + "/blobs") {
+            throw StalError(.invalidArgument, "\(data)/blobs holds message bodies of a node without [blobs]; they would be unreadable with it")
+        }
 
         let engine = try RocksDBEngine(path: data + "/db")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
@@ -102,9 +114,26 @@ public final class StalNode: Sendable {
         let raftDriver = try cluster?.driver ?? RaftNodeDriver(engine: engine, nodeID: 1, transport: nil)
         var storeOptions = MailStore.Options()
         storeOptions.messageOctetsMax = configuration.limits.smtpMessageOctetsMax
-        let mailStore = try MailStore.local(engine: engine, blobs: try LocalBlobDirectory(root: data + "/blobs"),
+        var erasureBlobs: ErasureBlobStorage?
+        let blobs: any MailBlobStore
+        if let blobConfiguration = configuration.blobs {
+            let storage = try ErasureBlobStorage(blobConfiguration, clock: options.clock)
+            erasureBlobs = storage
+            blobs = storage
+        } else {
+            blobs = try LocalBlobDirectory(root: data + "/blobs")
+        }
+        let mailStore = try MailStore.local(engine: engine, blobs: blobs,
                                             clock: options.clock, random: SystemRandom(), options: storeOptions,
                                             driver: raftDriver)
+        erasureBlobs?.catalog.attach(mailStore)
+        if configuration.blobs == nil, try !mailStore.blobPlacementIDs(limit: 1).isEmpty {
+            mailStore.shutdown()
+            raftDriver.shutdown()
+            await cluster?.transport.shutdown()
+            try? await group.shutdownGracefully()
+            throw StalError(.invalidArgument, "the mail in \(data) is erasure-coded; it is unreadable without the [blobs] section it was stored with")
+        }
         let directory = try Directory.local(engine: engine, mailStore: mailStore, clock: options.clock, random: SystemRandom(),
                                             limits: configuration.limits, hasher: options.passwordHasher, driver: raftDriver)
 
@@ -142,8 +171,9 @@ public final class StalNode: Sendable {
         var httpTask: Task<Void, Error>?
         var httpShutdown: @Sendable () -> Void = {}
         if let endpoint = configuration.listeners[.http] {
-            let (port, task, stop) = try await Self.startHTTP(endpoint: endpoint, directory: directory, mailStore: mailStore, cluster: cluster,
-                                                                 group: group, logger: logger)
+            let (port, task, stop) = try await Self.startHTTP(
+                endpoint: endpoint, api: ManagementAPI(directory: directory, mail: mailStore, cluster: cluster, blobs: erasureBlobs),
+                group: group, logger: logger)
             ports[.http] = port
             httpTask = task
             httpShutdown = stop
@@ -155,22 +185,29 @@ public final class StalNode: Sendable {
             try Self.writeCredentialFile(directory: data, url: "http://\(urlHost):\(port)", password: bootstrapPassword)
         }
 
-        let housekeeping = Housekeeping(directory: directory, mailStore: mailStore, logger: logger)
+        let housekeeping = Housekeeping(directory: directory, mailStore: mailStore, erasureBlobs: erasureBlobs, logger: logger)
         let pause = options.housekeepingPause
         let housekeepingTask = Task { await housekeeping.run(pause: pause) }
+        var scrubTask: Task<Void, Never>?
+        if let erasureBlobs, let blobConfiguration = configuration.blobs {
+            var pacing = ScrubPacing()
+            pacing.bytesPerSecond = blobConfiguration.scrubBytesPerSecond
+            let scrubber = BlobScrubService(storage: erasureBlobs, pacing: pacing)
+            let scrubPause = options.blobScrubPause
+            scrubTask = Task { await scrubber.run(pause: scrubPause) }
+        }
         return StalNode(configuration: configuration, directory: directory, mailStore: mailStore, boundPorts: ports,
                         bootstrapAdminPassword: bootstrapPassword, tls: tls, raftDriver: raftDriver, cluster: cluster, group: group, listeners: listeners,
                         httpTask: httpTask, httpShutdown: httpShutdown, housekeeping: housekeeping,
-                        housekeepingTask: housekeepingTask)
+                        housekeepingTask: housekeepingTask, erasureBlobs: erasureBlobs, scrubTask: scrubTask)
     }
 
-    private static func startHTTP(endpoint: NodeConfiguration.Endpoint, directory: Directory, mailStore: MailStore,
-                                  cluster: ClusterRuntime?,
+    private static func startHTTP(endpoint: NodeConfiguration.Endpoint, api: ManagementAPI,
                                   group: MultiThreadedEventLoopGroup, logger: Logger)
         async throws -> (Int, Task<Void, Error>, @Sendable () -> Void) {
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: ManagementAPI(directory: directory, mail: mailStore, cluster: cluster).router(),
+            router: api.router(),
             configuration: .init(address: .hostname(endpoint.host, port: endpoint.port), serverName: "stald"),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? endpoint.port)
@@ -194,13 +231,19 @@ public final class StalNode: Sendable {
         try await housekeeping.runOnce()
     }
 
+    /// The erasure-coded blob store when `[blobs]` is configured.
+    public var blobStore: BlobStore? { erasureBlobs?.store }
+
     /// Stops accepting, closes sessions, flushes the shard logs.
     public func shutdown() async {
         housekeepingTask.cancel()
         _ = await housekeepingTask.value
+        scrubTask?.cancel()
+        _ = await scrubTask?.value
         httpShutdown()
         _ = try? await httpTask?.value
         for listener in listeners { await listener.shutdown() }
+        await erasureBlobs?.drain()
         directory.shutdown()
         mailStore.shutdown()
         raftDriver.shutdown()
@@ -208,6 +251,14 @@ public final class StalNode: Sendable {
         await cluster?.stopBootstrap()
         await cluster?.transport.shutdown()
         try? await group.shutdownGracefully()
+    }
+
+    static func containsFile(_ directory: String) -> Bool {
+        guard let entries = FileManager.default.enumerator(atPath: directory) else { return false }
+        while entries.nextObject() != nil {
+            if entries.fileAttributes?[.type] as? FileAttributeType == .typeRegular { return true }
+        }
+        return false
     }
 
     static func generatePassword(using random: inout some RandomSource) -> String {

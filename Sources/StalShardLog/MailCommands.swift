@@ -204,3 +204,19 @@ public struct CollectBlobsCommand: Hashable, Sendable {
         self.limit = limit
     }
 }
+
+/// Records where an erasure-coded blob's shards live, so every replica reads the same
+/// placement. `manifest` is a `BlobManifest` encoding, opaque to the log; the blob is the
+/// blob store's id for it (`MailStore.blobStoreID`). A collection of the blob deletes the
+/// record in its own batch.
+public struct RecordBlobPlacementCommand: Hashable, Sendable {
+    /// Far above any manifest of a coded blob (k+m location ids) or of an inline one (64 KiB).
+    public static let manifestBytesMax = 256 * 1024
+
+    public var blob: BlobID
+    public var manifest: [UInt8]
+    public init(blob: BlobID, manifest: [UInt8]) {
+        self.blob = blob
+        self.manifest = manifest
+    }
+}

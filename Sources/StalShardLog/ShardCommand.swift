@@ -35,6 +35,9 @@ public enum ShardCommand: Hashable, Sendable {
     case deliverFiltered(DeliverFilteredCommand)
     case removeOutboxEntries(RemoveOutboxEntriesCommand)
 
+    /// Where an erasure-coded blob's shards live (MailCommands.swift).
+    case recordBlobPlacement(RecordBlobPlacementCommand)
+
     public static let encodingVersion: UInt8 = 1
     /// Upper bound on list lengths inside a command, checked before allocating.
     public static let elementsMax = 1_000_000
@@ -52,7 +55,7 @@ public enum ShardCommand: Hashable, Sendable {
         case let .storeKeywords(c): return [c.account]
         case let .copyEmails(c): return [c.account]
         case let .expunge(c): return [c.account]
-        case .collectBlobs: return []
+        case .collectBlobs, .recordBlobPlacement: return []
         case .addDomain, .removeDomain, .addAccount, .removeAccount, .setPassword, .addAlias,
              .removeAlias, .setCatchAll, .setAdminPassword, .setProbe:
             return []
@@ -70,6 +73,7 @@ public enum ShardCommand: Hashable, Sendable {
              setCatchAll, setAdminPassword
         case setProbe = 90
         case putSieveScript = 20, deleteSieveScript, activateSieveScript, deliverFiltered, removeOutboxEntries
+        case recordBlobPlacement = 30
     }
 
     public func encode() -> [UInt8] {
@@ -122,6 +126,8 @@ public enum ShardCommand: Hashable, Sendable {
             if let uids = c.uids { w.u8(1); Self.encode(uids: uids, &w) } else { w.u8(0) }
         case let .collectBlobs(c):
             w.u8(Tag.collectBlobs.rawValue); w.u64(c.tenant.rawValue); w.u32(c.limit)
+        case let .recordBlobPlacement(c):
+            w.u8(Tag.recordBlobPlacement.rawValue); w.raw(c.blob.digest); w.lengthPrefixed(c.manifest)
         case let .addDomain(c):
             w.u8(Tag.addDomain.rawValue); w.u64(c.tenant.rawValue); w.string(c.domain)
         case let .removeDomain(c):
@@ -230,6 +236,10 @@ public enum ShardCommand: Hashable, Sendable {
         case .collectBlobs:
             let tenant = TenantID(rawValue: try r.u64())
             self = .collectBlobs(CollectBlobsCommand(tenant: tenant, limit: try r.u32()))
+        case .recordBlobPlacement:
+            guard let blob = BlobID(digest: try r.raw(32)) else { throw StalError(.corrupted, "blob id") }
+            self = .recordBlobPlacement(RecordBlobPlacementCommand(
+                blob: blob, manifest: try r.lengthPrefixed(max: RecordBlobPlacementCommand.manifestBytesMax)))
         case .addDomain:
             let tenant = TenantID(rawValue: try r.u64())
             self = .addDomain(AddDomainCommand(tenant: tenant, domain: try r.string()))

@@ -159,7 +159,7 @@ struct Stalctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stalctl",
         abstract: "Administer a Stal mail server through its management API.",
-        subcommands: [Domain.self, Account.self, Alias.self, Sieve.self, Outbox.self, Cluster.self])
+        subcommands: [Domain.self, Account.self, Alias.self, Sieve.self, Outbox.self, Cluster.self, Blob.self])
 }
 
 struct Cluster: AsyncParsableCommand {

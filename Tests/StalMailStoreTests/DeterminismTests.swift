@@ -49,19 +49,54 @@ func runWorkload(_ store: MailStore, account: AccountID, tenant: TenantID, seed:
         let f = try StoreFixture(seed: 3)
         try await runWorkload(f.store, account: f.account, tenant: f.tenant, seed: 8)
         f.store.shutdown()
+        let (replica, commands) = try await Self.replica(replaying: f.engine)
+        #expect(commands > 40)
+        #expect(try replica.dump([.state, .blobs]) == f.engine.dump([.state, .blobs]))
+    }
+
+    /// A fresh engine with every command of `engine`'s mail shard log applied, as a Raft
+    /// follower applies them, and how many commands that was.
+    static func replica(replaying engine: MemoryEngine) async throws -> (MemoryEngine, Int) {
         let range = RaftStorageFormat.entryRange(group: 0, from: 0)
-        let commands = try f.engine.scan(.log, KeyRange(lower: range.start, upper: range.end))
+        let commands = try engine.scan(.log, KeyRange(lower: range.start, upper: range.end))
             .map { try RaftStorageFormat.decodeEntry($0.value) }
             .filter { $0.kind == .normal && !$0.data.isEmpty }
             .map { try ShardCommand(decoding: $0.data) }
-        #expect(commands.count > 40)
         let replica = MemoryEngine()
         let driver = try RaftNodeDriver(engine: replica, nodeID: 1, transport: nil)
         let log = try driver.addGroup(shard: 0, stateMachine: MailStateMachine(notifier: ChangeNotifier(engine: replica), blobs: nil))
         for c in commands { _ = try await log.propose(c) }
         driver.shutdown()
-        let original = try f.engine.dump([.state, .blobs])
-        #expect(try replica.dump([.state, .blobs]) == original)
+        return (replica, commands.count)
+    }
+
+    /// Where a blob's shards live is replicated state: a replica replaying the log holds the
+    /// same placements, and the blob's collection removes its placement in the same batch.
+    @Test func blobPlacementsAreReplicatedAndCollectionDropsThem() async throws {
+        let f = try await StoreFixture.withAccount(seed: 6)
+        var random = SeededRandom(seed: 6)
+        // Incompressible, so it is a blob-store blob and not inline in the log.
+        let message = Array("Subject: placed\r\n\r\n".utf8) + random.bytes(200_000)
+        _ = try await f.store.append(f.account, mailbox: try f.inbox(), bytes: message, keywords: [.deleted])
+        let placed = MailStore.blobStoreID(tenant: f.tenant, MailStore.blobID(for: message))
+        let other = MailStore.blobStoreID(tenant: TenantID(rawValue: 2), MailStore.blobID(for: message))
+        #expect(placed != other)
+        try await f.store.recordBlobPlacement(placed, manifest: [1, 2, 3])
+        try await f.store.recordBlobPlacement(other, manifest: [4])
+        #expect(try f.store.blobPlacementIDs() == [placed, other].sorted())
+        #expect(try f.store.blobPlacement(placed) == [1, 2, 3])
+        await #expect(throws: StalError.self) {
+            try await f.store.recordBlobPlacement(placed, manifest: [UInt8](repeating: 0, count: RecordBlobPlacementCommand.manifestBytesMax + 1))
+        }
+
+        let (replica, _) = try await Self.replica(replaying: f.engine)
+        #expect(try replica.dump([.blobs]) == f.engine.dump([.blobs]))
+
+        #expect(try await f.store.expunge(f.account, mailbox: try f.inbox()).count == 1)
+        #expect(try await f.store.collectGarbage(tenant: f.tenant) == [MailStore.blobID(for: message)])
+        #expect(try f.store.blobPlacementIDs() == [other])
+        #expect(try f.store.blobPlacement(placed) == nil)
+        f.store.shutdown()
     }
 
     /// Kill-free crash check: RocksDB closed without a memtable flush and reopened keeps

@@ -38,6 +38,64 @@ import Testing
         #expect(c.limits.smtpMessageOctetsMax == 1_048_576)
     }
 
+    @Test func parsesABlobsSection() throws {
+        let c = try NodeConfiguration.parse(toml: """
+            [blobs]
+            data_shards = 4
+            parity_shards = 2
+            write_quorum = 5
+            scrub_bytes_per_second = 1048576
+            locations = [
+              { path = "/srv/disk0", failure_domain = "rack-a" },
+              { path = "/srv/disk1", failure_domain = "rack-b" },
+            ]
+            """, defaultDataDirectory: "/d")
+        let blobs = try #require(c.blobs)
+        #expect(blobs.dataShards == 4 && blobs.parityShards == 2 && blobs.writeQuorum == 5)
+        #expect(blobs.scrubBytesPerSecond == 1_048_576)
+        #expect(blobs.locations == [.init(path: "/srv/disk0", failureDomain: "rack-a"), .init(path: "/srv/disk1", failureDomain: "rack-b")])
+        #expect(try NodeConfiguration.parse(toml: "", defaultDataDirectory: "/d").blobs == nil)
+        let defaults = try #require(try NodeConfiguration.parse(toml: """
+            [blobs]
+            data_shards = 1
+            parity_shards = 0
+            locations = [{ path = "/srv/disk0", failure_domain = "local" }]
+            """, defaultDataDirectory: "/d").blobs)
+        #expect(defaults.writeQuorum == nil)
+        #expect(defaults.scrubBytesPerSecond == 32 << 20)
+    }
+
+    @Test func rejectsBadBlobsSectionsNamingTheProblem() {
+        let scheme = "[blobs]\ndata_shards = 4\nparity_shards = 2\n"
+        let location = "locations = [{ path = \"/a\", failure_domain = \"x\" }]"
+        let cases: [(toml: String, reason: String)] = [
+            (scheme + "stripes = 3\n" + location, "unknown key blobs.stripes"),
+            ("[blobs]\nk = 4\nm = 2\n" + location, "unknown key blobs.k"),
+            (scheme + "locations = [{ path = \"/a\", failure_domain = \"x\", weight = 2 }]", "unknown key blobs.locations[0].weight"),
+            (scheme + "locations = [{ path = \"/a\" }]", "blobs.locations[0].failure_domain must be"),
+            (scheme + "locations = [{ path = \"\", failure_domain = \"x\" }]", "blobs.locations[0].path must be"),
+            (scheme + "locations = [\"/a\"]", "blobs.locations[0] must be a table"),
+            (scheme + "locations = [{ path = \"/a\", failure_domain = \"x\" }, { path = \"/a\", failure_domain = \"y\" }]",
+             "a path is listed twice"),
+            (scheme + "locations = []", "at least one location"),
+            ("[blobs]\ndata_shards = 0\nparity_shards = 2\n" + location, "data_shards must be 1...16"),
+            ("[blobs]\ndata_shards = 4\nparity_shards = 9\n" + location, "parity_shards 0...8"),
+            ("[blobs]\nparity_shards = 2\n" + location, "needs data_shards and parity_shards"),
+            (scheme + "write_quorum = 3\n" + location, "write_quorum must be between data_shards (4)"),
+            (scheme + "write_quorum = 7\n" + location, "and data_shards + parity_shards (6), got 7"),
+            (scheme + "scrub_bytes_per_second = 0\n" + location, "scrub_bytes_per_second must be a positive integer"),
+            ("[blobs]\ndata_shards = \"4\"\nparity_shards = 2\n" + location, "blobs.data_shards must be an integer"),
+            ("blobs = 3", "[blobs] must be a table"),
+            (scheme + location + "\n" + Self.clusterSection, "[blobs] cannot be combined with [cluster]"),
+        ]
+        for (toml, reason) in cases {
+            let error = #expect(throws: NodeConfiguration.ParseError.self, "\(toml)") {
+                try NodeConfiguration.parse(toml: toml, defaultDataDirectory: "/d")
+            }
+            #expect(error?.description.contains(reason) == true, "\(toml): \(error?.description ?? "no error")")
+        }
+    }
+
     @Test func rejectsTyposAndBadValues() {
         #expect(throws: NodeConfiguration.ParseError.self) { try NodeConfiguration.parse(toml: "hostnme = \"x\"", defaultDataDirectory: "/d") }
         #expect(throws: NodeConfiguration.ParseError.self) { try NodeConfiguration.parse(toml: "[listeners]\nsmtpp = \"1\"", defaultDataDirectory: "/d") }

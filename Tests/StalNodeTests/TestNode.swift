@@ -12,14 +12,21 @@ final class TestNode: @unchecked Sendable {
 
     static let password = "correct horse battery"
 
-    init(accounts: [String] = ["alice@example.test", "bob@example.test", "carol@example.test"]) async throws {
+    init(accounts: [String] = ["alice@example.test", "bob@example.test", "carol@example.test"],
+         configure: (inout NodeConfiguration, String) -> Void = { _, _ in },
+         adjust: (inout StalNode.Options) -> Void = { _ in }) async throws {
         dataDirectory = TestPaths.temporaryDirectory("node")
+        var configuration = NodeConfiguration.ephemeral(dataDirectory: dataDirectory)
+        configure(&configuration, dataDirectory)
         var options = StalNode.Options()
         options.passwordHasher = .fastForTests
         options.eventLoopThreads = 2
         // Tests run housekeeping passes themselves (`runHousekeeping`); none in the background.
         options.housekeepingPause = { try await Task.sleep(for: .seconds(86_400)) }
-        node = try await StalNode.start(.ephemeral(dataDirectory: dataDirectory), options: options)
+        // The background scrubber runs no step unless a test supplies its own pause.
+        options.blobScrubPause = { _ in try await Task.sleep(for: .seconds(86_400)) }
+        adjust(&options)
+        node = try await StalNode.start(configuration, options: options)
         try await node.directory.addDomain("example.test")
         for a in accounts {
             _ = try await node.directory.addAccount(address: EmailAddress(a)!, password: Self.password)

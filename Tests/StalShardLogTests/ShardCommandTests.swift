@@ -54,6 +54,7 @@ let everyCommand: [ShardCommand] = [
     .activateSieveScript(ActivateSieveScriptCommand(account: AccountID(rawValue: 1), name: nil)),
     filteredDelivery,
     .removeOutboxEntries(RemoveOutboxEntriesCommand(ids: [1, 1 << 63])),
+    .recordBlobPlacement(RecordBlobPlacementCommand(blob: blob, manifest: [1, 2, 3, 0, 255])),
 ]
 
 let filteredDelivery = ShardCommand.deliverFiltered(DeliverFilteredCommand(
@@ -105,6 +106,15 @@ let filteredDelivery = ShardCommand.deliverFiltered(DeliverFilteredCommand(
         for cut in 0..<bytes.count {
             #expect(throws: StalError.self) { try ShardCommand(decoding: Array(bytes.prefix(cut))) }
         }
+    }
+
+    @Test func aBlobPlacementOverItsBoundIsRefused() throws {
+        let largest = ShardCommand.recordBlobPlacement(RecordBlobPlacementCommand(
+            blob: blob, manifest: [UInt8](repeating: 7, count: RecordBlobPlacementCommand.manifestBytesMax)))
+        #expect(try ShardCommand(decoding: largest.encode()) == largest)
+        let over = ShardCommand.recordBlobPlacement(RecordBlobPlacementCommand(
+            blob: blob, manifest: [UInt8](repeating: 7, count: RecordBlobPlacementCommand.manifestBytesMax + 1)))
+        #expect(throws: StalError.self) { try ShardCommand(decoding: over.encode()) }
     }
 
     @Test func hugeCountsAreRejectedBeforeAllocating() {

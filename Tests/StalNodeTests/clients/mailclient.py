@@ -97,6 +97,9 @@ def cmd_fetch(a):
         print("empty")
         sys.exit(1)
     typ, data = m.fetch(str(count if a.index == "last" else a.index), "(BODY.PEEK[])")
+    if typ != "OK":
+        print("fetch %s %s" % (typ, data[0].decode(errors="replace") if data and data[0] else ""))
+        sys.exit(2)
     with open(a.out, "wb") as f:
         f.write(data[0][1])
     m.logout()
