@@ -242,14 +242,16 @@ public final class MailStore: Sendable {
         if compressed.count < options.inlineBlobBytesMax {
             return BlobReference(id: id, size: UInt64(bytes.count), inlineCompressed: compressed)
         }
+        // Read before the write: a collection that deletes the file after this read also
+        // changes the mark, so apply refuses the command and the caller writes again. Read
+        // after the write, a collection between the two would delete the new file yet hand
+        // back a mark that apply accepts.
+        let mark = try engine.get(.blobs, Keys.blobCollected(tenant, id)).map { KeyCoding.u64($0, at: 0) } ?? 0
         // A referenced blob's file cannot be collected, so it need not be written again.
         let known = try engine.get(.blobs, Keys.blobRecord(tenant, id)).map { try BlobRecord(decoding: $0) }
         if forceWrite || known == nil || known?.inline == true {
             try await blobs.write(tenant: tenant, id: id, compressed: compressed)
         }
-        // Read only now that the file is known to exist: a collection marked after this
-        // read makes apply refuse the command instead of referencing a deleted file.
-        let mark = try engine.get(.blobs, Keys.blobCollected(tenant, id)).map { KeyCoding.u64($0, at: 0) } ?? 0
         return BlobReference(id: id, size: UInt64(bytes.count), inlineCompressed: nil, collectedMark: mark)
     }
 

@@ -375,3 +375,53 @@ import Testing
         #expect(BlobID(digest: incremental.finalize())!.hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 }
+
+/// A blob store that runs a hook after its next write: the race of a collection committing
+/// between a delivery's blob write and its log entry, made to happen on purpose.
+final class HookedBlobStore: MailBlobStore, @unchecked Sendable {
+    let inner = MemoryBlobStore()
+    private let lock = Mutex()
+    private var afterNextWrite: (@Sendable () async throws -> Void)?
+    private(set) var writes = 0
+
+    func runAfterNextWrite(_ hook: @escaping @Sendable () async throws -> Void) {
+        lock.withLock { afterNextWrite = hook }
+    }
+
+    func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws {
+        try await inner.write(tenant: tenant, id: id, compressed: compressed)
+        let hook = lock.withLock { () -> (@Sendable () async throws -> Void)? in
+            writes += 1
+            defer { afterNextWrite = nil }
+            return afterNextWrite
+        }
+        try await hook?()
+    }
+
+    func read(tenant: TenantID, id: BlobID) async throws -> [UInt8] { try await inner.read(tenant: tenant, id: id) }
+    func delete(tenant: TenantID, id: BlobID) throws { try inner.delete(tenant: tenant, id: id) }
+}
+
+@Suite struct BlobCollectionRaceTests {
+    /// The collection deletes the file the delivery has just written; the delivery must not
+    /// be accepted with a reference to it, but write it again.
+    @Test func aCollectionBetweenWriteAndApplyMakesTheDeliveryWriteAgain() async throws {
+        let blobs = HookedBlobStore()
+        let store = try MailStore.local(engine: MemoryEngine(), blobs: blobs, clock: ManualClock(), random: SeededRandom(seed: 9))
+        let account = AccountID(rawValue: 5), tenant = TenantID(rawValue: 1)
+        try await store.createAccount(account, tenant: tenant)
+        let inbox = try #require(try store.mailbox(account, named: "INBOX")).id
+        var random = SeededRandom(seed: 10)
+        let large = Array("Subject: big\r\n\r\n".utf8) + (0..<200_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+
+        _ = try await store.append(account, mailbox: inbox, bytes: large, keywords: [.deleted])
+        _ = try await store.expunge(account, mailbox: inbox)
+        blobs.runAfterNextWrite { _ = try await store.collectGarbage(tenant: tenant) }
+        _ = try await store.append(account, mailbox: inbox, bytes: large)
+
+        #expect(blobs.writes == 3)
+        let stored = try #require(try store.messages(account, mailbox: inbox).first)
+        #expect(try await store.readBlob(account: account, stored.blobID) == large)
+        store.shutdown()
+    }
+}
