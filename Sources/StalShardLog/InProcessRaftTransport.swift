@@ -44,7 +44,24 @@ public final class InProcessRaftTransport: RaftTransport, @unchecked Sendable {
         guard let target = network.receiver(of: node, from: self.node) else {
             throw StalError(.unavailable, "node \(node) is unreachable")
         }
-        return try await target.handleRequest(payload, from: self.node)
+        // The handler is raced against the timeout rather than awaited in a task group, which
+        // would wait for a handler that never returns.
+        let answer = FirstResult<[UInt8]>()
+        let me = self.node
+        return try await withCheckedThrowingContinuation { continuation in
+            answer.continuation = continuation
+            Task {
+                do {
+                    answer.resume(.success(try await target.handleRequest(payload, from: me)))
+                } catch {
+                    answer.resume(.failure(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                answer.resume(.failure(StalError(.unavailable, "request to node \(node) timed out after \(timeout)")))
+            }
+        }
     }
 
     public func shutdown() async {
@@ -83,5 +100,24 @@ public final class InProcessRaftNetwork: @unchecked Sendable {
             guard !isolated.contains(node), !isolated.contains(sender) else { return nil }
             return receivers[node]
         }
+    }
+}
+
+/// Resumes its continuation with whichever result comes first; later ones are dropped.
+private final class FirstResult<Value: Sendable>: @unchecked Sendable {
+    private let lock = Mutex()
+    private var pending: CheckedContinuation<Value, any Error>?
+
+    var continuation: CheckedContinuation<Value, any Error>? {
+        get { lock.withLock { pending } }
+        set { lock.withLock { pending = newValue } }
+    }
+
+    func resume(_ result: Result<Value, any Error>) {
+        let waiting = lock.withLock { () -> CheckedContinuation<Value, any Error>? in
+            defer { pending = nil }
+            return pending
+        }
+        waiting?.resume(with: result)
     }
 }

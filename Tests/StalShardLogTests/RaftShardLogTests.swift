@@ -265,3 +265,33 @@ enum RaftLogStoreProbe {
         try engine.get(.log, KeyCoding.key(UInt8(ascii: "A"), shard)).map { KeyCoding.u64($0, at: 0) }
     }
 }
+
+/// A peer whose handler answers only when the test lets it.
+private final class HeldRequests: RaftTransportReceiver, @unchecked Sendable {
+    let (released, release) = AsyncStream.makeStream(of: Void.self)
+    func received(_ messages: [RaftGroupMessage]) {}
+    func unreachable(_ node: RaftNodeID) {}
+    func snapshotStatus(group: UInt64, to node: RaftNodeID, delivered: Bool) {}
+    func handleRequest(_ payload: [UInt8], from node: RaftNodeID) async throws -> [UInt8] {
+        for await _ in released {}
+        return payload
+    }
+}
+
+@Suite struct InProcessRaftTransportTests {
+    @Test func aRequestToAPeerThatNeverAnswersTimesOut() async throws {
+        let network = InProcessRaftNetwork()
+        let a = InProcessRaftTransport(node: 1, network: network)
+        let b = InProcessRaftTransport(node: 2, network: network)
+        let held = HeldRequests()
+        try a.start(HeldRequests())
+        try b.start(held)
+        await #expect(throws: StalError(.unavailable, "request to node 2 timed out after 0.05 seconds")) {
+            _ = try await a.request(to: 2, [1, 2, 3], timeout: .milliseconds(50))
+        }
+        held.release.finish()
+        #expect(try await a.request(to: 2, [4], timeout: .seconds(60)) == [4])
+        await a.shutdown()
+        await b.shutdown()
+    }
+}
