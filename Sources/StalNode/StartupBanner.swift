@@ -16,18 +16,24 @@ public enum StartupBanner {
 
             """
         }
-        let smtp = node.boundPorts[.smtp].map(String.init) ?? "2525"
-        let imaps = node.boundPorts[.imaps].map(String.init) ?? "1993"
         out += """
 
         Next steps (stalctl is in the same directory as stald):
           stalctl domain add example.test
           echo 'a long password' | stalctl account add alice@example.test
-          swaks --server 127.0.0.1:\(smtp) --tls --to alice@example.test --from someone@elsewhere.test
-          then read it over IMAPS at 127.0.0.1:\(imaps) as alice@example.test (self-signed certificate
-          in \(node.configuration.dataDirectory)/tls/cert.pem)
 
         """
+        // Only the services this node runs: a hint at a port nobody listens on misleads.
+        if let smtp = node.boundPorts[.smtp] {
+            out += "  swaks --server 127.0.0.1:\(smtp) --tls --to alice@example.test --from someone@elsewhere.test\n"
+        }
+        if let imaps = node.boundPorts[.imaps] {
+            out += """
+              then read it over IMAPS at 127.0.0.1:\(imaps) as alice@example.test (self-signed certificate
+              in \(node.configuration.dataDirectory)/tls/cert.pem)
+
+            """
+        }
         return out
     }
 }
