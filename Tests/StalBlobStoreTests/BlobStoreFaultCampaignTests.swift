@@ -1,3 +1,4 @@
+import Dispatch
 import StalBlobStore
 import StalCore
 import StalDeterminism
@@ -8,7 +9,8 @@ import Testing
 /// truncation, wiped disks, beyond-parity damage, scrubs and garbage collection, checked
 /// against a model after every step. A failure names its seed; the same seed replays it.
 @Suite struct BlobStoreFaultCampaignTests {
-    final class Campaign {
+    /// Used by one thread at a time: built by the test, then stepped on one Dispatch thread.
+    final class Campaign: @unchecked Sendable {
         let m = 2
         var random: SeededRandom
         let clock = ManualClock()
@@ -148,10 +150,18 @@ import Testing
     }
 
     @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
-    func campaign(seed: UInt64) throws {
+    func campaign(seed: UInt64) async throws {
         let campaign = try Campaign(seed: seed)
-        for _ in 0..<250 { try campaign.step() }
-        try campaign.fullScrub()
+        // Seconds of synchronous I/O: on a Dispatch thread, so the cooperative pool (one
+        // thread per core) stays free for the servers of suites running in parallel.
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async {
+                done.resume(with: Result {
+                    for _ in 0..<250 { try campaign.step() }
+                    try campaign.fullScrub()
+                })
+            }
+        }
         for (id, bytes) in campaign.live where !campaign.lost.contains(id) {
             #expect(try campaign.store.get(id) == bytes, "seed \(seed) blob \(id.hex)")
         }

@@ -19,26 +19,33 @@ struct PigeonholeConformanceTests {
     ]
 
     @Test("at least 95% of the applicable test blocks pass, and exactly the known ones fail")
-    func wholeSuite() throws {
+    func wholeSuite() async throws {
         let tests = Self.pigeonholeDirectory + "/tests"
         let files = SieveTestSuiteRunner.testFiles(in: tests)
         try #require(files.count == 80)
-        let runner = SieveTestSuiteRunner()
-        var passed = 0
-        var failures: Set<String> = []
-        var total = 0
-        for file in files {
-            for block in runner.run(file: file).blocks {
-                switch block.status {
-                case .passed:
-                    passed += 1
-                    total += 1
-                case .failed:
-                    failures.insert("\(block.file): \(block.name)")
-                    total += 1
-                case .notApplicable:
-                    break
+        // Seconds of synchronous work: on a Dispatch thread, so the cooperative pool (one
+        // thread per core) stays free for the servers of suites running in parallel.
+        let (passed, total, failures) = await withCheckedContinuation { (done: CheckedContinuation<(Int, Int, Set<String>), Never>) in
+            DispatchQueue.global().async {
+                let runner = SieveTestSuiteRunner()
+                var passed = 0
+                var failures: Set<String> = []
+                var total = 0
+                for file in files {
+                    for block in runner.run(file: file).blocks {
+                        switch block.status {
+                        case .passed:
+                            passed += 1
+                            total += 1
+                        case .failed:
+                            failures.insert("\(block.file): \(block.name)")
+                            total += 1
+                        case .notApplicable:
+                            break
+                        }
+                    }
                 }
+                done.resume(returning: (passed, total, failures))
             }
         }
         #expect(Double(passed) / Double(total) >= 0.95)

@@ -70,8 +70,8 @@ import Testing
         #expect(checker.check(h) != .linearizable)
     }
 
-    @Test func simulatorHistoryWithATamperedReadIsRejected() {
-        let report = ClusterSimulator.run(SimulationOptions(seed: 5, steps: 8_000))
+    @Test func simulatorHistoryWithATamperedReadIsRejected() async {
+        let report = await simulate(SimulationOptions(seed: 5, steps: 8_000))
         #expect(checker.check(report.history) == .linearizable)
         // Replace one read's value by a value of the same key written strictly later.
         var h = report.history

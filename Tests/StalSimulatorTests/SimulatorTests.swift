@@ -1,12 +1,20 @@
+import Dispatch
 import Testing
 import StalRaft
 @testable import StalSimulator
 
+/// Runs a simulation on a Dispatch thread. A run is seconds of synchronous work; on one of
+/// the cooperative pool's threads (one per core) it would stall the in-process servers of
+/// suites running in parallel until their clients time out.
+func simulate(_ options: SimulationOptions) async -> SimulationReport {
+    await withCheckedContinuation { c in DispatchQueue.global().async { c.resume(returning: ClusterSimulator.run(options)) } }
+}
+
 @Suite struct FixedSeedSetTests {
     @Test(arguments: CISeedSet.runs.map(\.seed))
-    func seedPassesEveryInvariantAndIsLinearizable(seed: UInt64) {
+    func seedPassesEveryInvariantAndIsLinearizable(seed: UInt64) async {
         let options = CISeedSet.runs.first { $0.seed == seed }!
-        let report = ClusterSimulator.run(options)
+        let report = await simulate(options)
         #expect(report.passed, "\(report.failureDescription)")
         // The run must have exercised the system, not idled.
         #expect(report.completedWrites > 10)
@@ -15,20 +23,20 @@ import StalRaft
         #expect(report.crashes > 2)
     }
 
-    @Test func sameSeedSameTraceHash() {
+    @Test func sameSeedSameTraceHash() async {
         let options = SimulationOptions(seed: 3, steps: 5_000)
-        let a = ClusterSimulator.run(options)
-        let b = ClusterSimulator.run(options)
+        let a = await simulate(options)
+        let b = await simulate(options)
         #expect(a.traceHash == b.traceHash)
         #expect(a.history == b.history)
-        let c = ClusterSimulator.run(SimulationOptions(seed: 4, steps: 5_000))
+        let c = await simulate(SimulationOptions(seed: 4, steps: 5_000))
         #expect(a.traceHash != c.traceHash)
     }
 
-    @Test func faultFreeRunCommitsSteadily() {
+    @Test func faultFreeRunCommitsSteadily() async {
         var options = SimulationOptions(seed: 9, steps: 5_000)
         options.faults = .none
-        let report = ClusterSimulator.run(options)
+        let report = await simulate(options)
         #expect(report.passed, "\(report.failureDescription)")
         #expect(report.unknownWrites == 0)
         #expect(report.elections == 1)
@@ -38,41 +46,42 @@ import StalRaft
 
 /// Each deliberate safety bug must make the simulator fail somewhere in the CI seed set.
 @Suite struct BugInjectionTests {
-    private func firstFailure(_ fault: RaftTestingFaults) -> SimulationReport? {
+    private func firstFailure(_ fault: RaftTestingFaults) async -> SimulationReport? {
         for var options in CISeedSet.runs {
             options.raftFaults = fault
             options.traceLinesKept = 40
-            let report = ClusterSimulator.run(options)
+            let report = await simulate(options)
             if !report.passed { return report }
         }
         return nil
     }
 
-    @Test func committingOlderTermEntriesByCountingIsCaught() {
-        let report = firstFailure(.commitPreviousTermEntriesByCounting)
+    @Test func committingOlderTermEntriesByCountingIsCaught() async {
+        let report = await firstFailure(.commitPreviousTermEntriesByCounting)
         #expect(report != nil)
         #expect(report?.violations.contains { $0.contains("leader completeness") || $0.contains("committed entry changed") || $0.contains("state machine safety") } == true)
     }
 
-    @Test func grantingTwoVotesInATermIsCaught() {
-        let report = firstFailure(.grantMultipleVotesPerTerm)
+    @Test func grantingTwoVotesInATermIsCaught() async {
+        let report = await firstFailure(.grantMultipleVotesPerTerm)
         #expect(report != nil)
     }
 
-    @Test func acknowledgingBeforeFsyncIsCaught() {
-        let report = firstFailure(.acknowledgeBeforeSync)
+    @Test func acknowledgingBeforeFsyncIsCaught() async {
+        let report = await firstFailure(.acknowledgeBeforeSync)
         #expect(report != nil)
     }
 
-    @Test func failureReportNamesTheSeedToReproduce() {
-        let report = firstFailure(.acknowledgeBeforeSync)!
+    @Test func failureReportNamesTheSeedToReproduce() async {
+        let report = await firstFailure(.acknowledgeBeforeSync)!
         #expect(report.failureDescription.contains("tools/sim --seed \(report.seed) --steps \(report.steps)"))
         #expect(report.reproduceCommand.hasSuffix("--fault skip-fsync"))
         #expect(!report.traceTail.isEmpty)
         var again = CISeedSet.runs.first { $0.seed == report.seed }!
         again.raftFaults = .acknowledgeBeforeSync
         again.traceLinesKept = 40
-        #expect(ClusterSimulator.run(again).traceHash == report.traceHash)
+        let replay = await simulate(again)
+        #expect(replay.traceHash == report.traceHash)
     }
 }
 
