@@ -195,33 +195,36 @@ final class Cluster {
         await cluster.shutdown()
     }
 
-    @Test func certificateOfAnotherAuthorityIsRefused() async throws {
-        let cluster = try Cluster()
-        try await cluster.start([1, 2])
-        let stranger = try TestAuthority(name: "some other CA")
-        let rogueReceiver = RecordingReceiver()
-        // The rogue claims to be node 2 and dials node 1 with a certificate 1 cannot verify.
-        let rogue = try await ClusterTransport.bind(nodeID: 2, host: "127.0.0.1", port: 0, peers: [1: cluster.addresses[1]!],
-                                                    tls: try stranger.issue(node: 2), group: cluster.group)
-        try rogue.start(rogueReceiver)
-        try await eventually("rogue refused") {
-            rogue.send([message(.append, from: 2, to: 1, term: 66)])
-            return rogueReceiver.unreachable.count >= 2
+    /// A transport with `tls` claiming to be node 2 is refused both ways: its hello to node
+    /// 1, and node 1's connection when it dials the claimant's listener as node 2.
+    func expectRefusedAsNode2(_ cluster: Cluster, tls: ClusterTLS) async throws {
+        let claimantReceiver = RecordingReceiver()
+        let claimant = try await ClusterTransport.bind(nodeID: 2, host: "127.0.0.1", port: 0, peers: [1: cluster.addresses[1]!],
+                                                       tls: tls, group: cluster.group)
+        try claimant.start(claimantReceiver)
+        try await eventually("the claimant's hello refused") {
+            claimant.send([message(.append, from: 2, to: 1, term: 66)])
+            return claimantReceiver.unreachable.count >= 2
         }
         #expect(!cluster.receivers[1]!.received.contains { $0.message.term == 66 })
-        // And node 1, dialling the rogue's listener as its node 2, refuses the rogue's certificate.
         let dialler = try await ClusterTransport.bind(nodeID: 1, host: "127.0.0.1", port: 0,
-                                                      peers: [2: .init(host: "127.0.0.1", port: rogue.listeningPort)],
+                                                      peers: [2: .init(host: "127.0.0.1", port: claimant.listeningPort)],
                                                       tls: try cluster.authority.issue(node: 1), group: cluster.group)
         let diallerReceiver = RecordingReceiver()
         try dialler.start(diallerReceiver)
-        try await eventually("dialler refuses the rogue") {
+        try await eventually("the dialler refuses the claimant's listener") {
             dialler.send([message(.append, from: 1, to: 2, term: 77)])
             return diallerReceiver.unreachable.count >= 2
         }
-        #expect(!rogueReceiver.received.contains { $0.message.term == 77 })
-        await rogue.shutdown()
+        #expect(!claimantReceiver.received.contains { $0.message.term == 77 })
+        await claimant.shutdown()
         await dialler.shutdown()
+    }
+
+    @Test func certificateOfAnotherAuthorityIsRefused() async throws {
+        let cluster = try Cluster()
+        try await cluster.start([1, 2])
+        try await expectRefusedAsNode2(cluster, tls: try TestAuthority(name: "some other CA").issue(node: 2))
         await cluster.shutdown()
     }
 
@@ -230,33 +233,11 @@ final class Cluster {
     @Test func certificateOfAnotherNodeCannotClaimItsID() async throws {
         let cluster = try Cluster()
         try await cluster.start([1, 2])
-        let impostorReceiver = RecordingReceiver()
-        let impostor = try await ClusterTransport.bind(nodeID: 2, host: "127.0.0.1", port: 0, peers: [1: cluster.addresses[1]!],
-                                                       tls: try cluster.authority.issue(node: 3), group: cluster.group)
-        try impostor.start(impostorReceiver)
-        try await eventually("impostor refused") {
-            impostor.send([message(.append, from: 2, to: 1, term: 66)])
-            return impostorReceiver.unreachable.count >= 2
-        }
-        #expect(!cluster.receivers[1]!.received.contains { $0.message.term == 66 })
-
-        let dialler = try await ClusterTransport.bind(nodeID: 1, host: "127.0.0.1", port: 0,
-                                                      peers: [2: .init(host: "127.0.0.1", port: impostor.listeningPort)],
-                                                      tls: try cluster.authority.issue(node: 1), group: cluster.group)
-        let diallerReceiver = RecordingReceiver()
-        try dialler.start(diallerReceiver)
-        try await eventually("dialler refuses the impostor's listener") {
-            dialler.send([message(.append, from: 1, to: 2, term: 77)])
-            return diallerReceiver.unreachable.count >= 2
-        }
-        #expect(!impostorReceiver.received.contains { $0.message.term == 77 })
-
+        try await expectRefusedAsNode2(cluster, tls: try cluster.authority.issue(node: 3))
         // The genuine node 2 still gets through.
         cluster.transports[2]!.send([message(.append, from: 2, to: 1, term: 88)])
         try await eventually("node 2's message arrives") { cluster.receivers[1]!.received.contains { $0.message.term == 88 } }
         #expect(ClusterTLS.certifiedNodes(try cluster.authority.issue(node: 3).certificateChain[0]) == [3])
-        await impostor.shutdown()
-        await dialler.shutdown()
         await cluster.shutdown()
     }
 
