@@ -10,7 +10,8 @@ import StalMailStore
 ///
 /// The mail store hashes, compresses and counts references itself, so blobs are written
 /// as given under a caller-chosen id, `MailStore.blobStoreID` (one blob per tenant), and
-/// their manifests ride the mail shard's log (`ShardLogBlobCatalog`).
+/// their manifests ride the mail shard's log: a new blob's in the command that delivers it,
+/// a moved shard's in a `recordBlobPlacement` entry (`ShardLogBlobCatalog`).
 final class ErasureBlobStorage: MailBlobStore, BlobAdministration {
     let store: BlobStore
     let catalog: ShardLogBlobCatalog
@@ -39,9 +40,11 @@ final class ErasureBlobStorage: MailBlobStore, BlobAdministration {
         }
     }
 
-    func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws {
+    /// Writes the shards and returns the manifest for the delivering command to record
+    /// (nil when the blob's manifest is recorded already).
+    func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws -> [UInt8]? {
         let stored = MailStore.blobStoreID(tenant: tenant, id)
-        try await run { [store] in try store.write(compressed, as: stored) }
+        return try await run { [store] in try store.stage(compressed, as: stored)?.encode() }
     }
 
     func read(tenant: TenantID, id: BlobID) async throws -> [UInt8] {
@@ -52,8 +55,8 @@ final class ErasureBlobStorage: MailBlobStore, BlobAdministration {
     /// Nothing to do now: the collection that calls this deletes the blob's manifest in its
     /// own batch, which makes the shards orphans that housekeeping (`collectOrphans`) removes
     /// once they are older than the grace period. Removing them here would take the blob's
-    /// lock on the log's apply thread, while a write of the same blob may hold that lock
-    /// waiting for this very thread to apply its manifest.
+    /// lock on the log's apply thread, while healing the same blob may hold that lock
+    /// waiting for this very thread to apply its moved placement.
     func delete(tenant: TenantID, id: BlobID) throws {}
 
     /// Orphaned shards (puts that crashed before their manifest, collected blobs) and stale

@@ -161,22 +161,21 @@ import Testing
         let kept = try Self.shardFiles(t.dataDirectory)
         #expect(kept.count == 1)
 
-        // What a put killed between its shard writes and its manifest leaves: complete shard
-        // files that no manifest names (encoded here as the store encodes them).
+        // What a delivery killed between its blob write and its log entry leaves: the shards
+        // the write made durable, and a manifest that only the lost entry would have recorded
+        // (the node's blob write is `stage`; the delivering command carries what it returns).
         let store = try #require(t.node.blobStore)
         let orphanID = BlobID(digest: [UInt8](repeating: 0xAB, count: 32))!
-        let scheme = try ErasureScheme(dataShards: 4, parityShards: 2)
-        let content = [UInt8](repeating: 0x42, count: 300 * 1024)
-        let layout = try StripeLayout(scheme: scheme, stripeBytes: StripeLayout.defaultStripeBytes, contentLength: content.count)
-        let encoded = content.withUnsafeBytes {
-            EncodedShards(content: $0, blobID: orphanID, layout: layout, codec: ReedSolomonCodec(scheme: scheme), writtenAt: clock.now())
+        let manifest = try #require(try store.stage([UInt8](repeating: 0x42, count: 300 * 1024), as: orphanID))
+        guard case .erasureCoded(_, let placement) = manifest.body else {
+            Issue.record("300 KiB is erasure-coded, got \(manifest.body)")
+            return
         }
-        for index in 0..<6 {
-            let path = "\(t.dataDirectory)/disk\(index)/ab/\(orphanID.hex).\(index).shard"
-            #expect(FileManager.default.createFile(atPath: path, contents: Data(encoded.bytes(index))))
-        }
-        #expect(try Self.shardFiles(t.dataDirectory).count == 2)
+        #expect(Set(placement).count == 6)
+        store.drain()
+        #expect(try Self.shardFiles(t.dataDirectory)[orphanID.hex]?.count == 6)
         #expect(try store.manifest(orphanID) == nil)
+        #expect(try !t.node.mailStore.blobPlacementIDs().contains(orphanID))
         #expect(throws: StalError.self) { try store.get(orphanID) }
 
         // Inside the grace period a put in flight is indistinguishable from a crashed one.
