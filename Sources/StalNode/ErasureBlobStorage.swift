@@ -17,18 +17,33 @@ final class ErasureBlobStorage: MailBlobStore, BlobAdministration {
     let catalog: ShardLogBlobCatalog
     private let queue = DispatchQueue(label: "stal.erasure-blobs", attributes: .concurrent)
 
+    /// The id of the embedded default's one location, `<data>/blobs`: relative to the data
+    /// directory rather than its path, so a data directory that moves keeps its blobs.
+    static let embeddedLocationID = StorageLocationID("blobs")
+
     /// Shard files under the configured locations, manifests in the shard log once
     /// `catalog.attach` has been given the mail store.
-    init(_ blobs: NodeConfiguration.BlobStorage, clock: any WallClock) throws {
+    convenience init(_ blobs: NodeConfiguration.BlobStorage, clock: any WallClock) throws {
         // A location's id is its path, so reordering the configured list moves no shard.
         let locations = blobs.locations.map {
             BlobLocation(id: StorageLocationID($0.path), path: $0.path, failureDomain: $0.failureDomain)
         }
+        try self.init(locations: locations,
+                      scheme: try ErasureScheme(dataShards: blobs.dataShards, parityShards: blobs.parityShards),
+                      writeQuorum: blobs.writeQuorum, clock: clock)
+    }
+
+    /// The embedded default (no `[blobs]`): one location, `directory`, k=1, m=0, so a large
+    /// message costs one shard file, as much as a plain durable file (erasure.md).
+    static func embedded(directory: String, clock: any WallClock) throws -> ErasureBlobStorage {
+        try ErasureBlobStorage(locations: [BlobLocation(id: embeddedLocationID, path: directory, failureDomain: "local")],
+                               scheme: .single, writeQuorum: nil, clock: clock)
+    }
+
+    private init(locations: [BlobLocation], scheme: ErasureScheme, writeQuorum: Int?, clock: any WallClock) throws {
         // No catalog directory: the catalog is the shard log.
-        var configuration = BlobStoreConfiguration(
-            catalogPath: "", locations: locations,
-            scheme: try ErasureScheme(dataShards: blobs.dataShards, parityShards: blobs.parityShards))
-        configuration.writeQuorum = blobs.writeQuorum
+        var configuration = BlobStoreConfiguration(catalogPath: "", locations: locations, scheme: scheme)
+        configuration.writeQuorum = writeQuorum
         catalog = ShardLogBlobCatalog()
         store = try BlobStore(configuration: configuration, catalog: catalog,
                               devices: locations.map { FileShardDevice(location: $0) }, clock: clock)
