@@ -95,15 +95,29 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     /// message and inlines small zstd frames in its log); integrity is then the shard and
     /// manifest checksums. A blob already stored under `id` is left as it is.
     public func write(_ stored: [UInt8], as id: BlobID) throws(StalError) {
+        try withBlobLock(id) { () throws(StalError) in
+            let now = clock.now()
+            guard let manifest = try stageUnrecorded(stored, as: id, at: now) else { return }
+            try commit(manifest, at: now)
+        }
+    }
+
+    /// `write(_:as:)` without its commit: writes the blob's shards (a write quorum durable)
+    /// and returns the manifest, which the caller makes durable where it likes (the mail
+    /// store puts it into the command that references the blob, so the blob costs its shard
+    /// files and nothing more). nil when the catalog already holds the blob. Until the
+    /// manifest is recorded the shards are orphans, which `collectGarbage` removes once older
+    /// than the grace period; recording it later than that loses the blob.
+    public func stage(_ stored: [UInt8], as id: BlobID) throws(StalError) -> BlobManifest? {
+        try withBlobLock(id) { () throws(StalError) -> BlobManifest? in try stageUnrecorded(stored, as: id, at: clock.now()) }
+    }
+
+    private func stageUnrecorded(_ stored: [UInt8], as id: BlobID, at now: Timestamp) throws(StalError) -> BlobManifest? {
         guard stored.count <= configuration.blobBytesMax else {
             throw StalError(.limitExceeded, "blob of \(stored.count) bytes exceeds \(configuration.blobBytesMax)")
         }
-        try withBlobLock(id) { () throws(StalError) in
-            let now = clock.now()
-            guard try catalog.manifest(id) == nil else { return }
-            let manifest = try stageShards(id: id, bytes: stored, compressing: false, addressing: .caller, at: now)
-            try commit(manifest, at: now)
-        }
+        guard try catalog.manifest(id) == nil else { return nil }
+        return try stageShards(id: id, bytes: stored, compressing: false, addressing: .caller, at: now)
     }
 
     /// Deletes a blob now, whatever its reference count: for callers that count references
@@ -143,7 +157,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
         let candidates = usable.count >= min(layout.scheme.totalShards, storageLocations.count) ? usable : storageLocations
         let placement = ShardPlacement.place(blob: id, shardCount: layout.scheme.totalShards, locations: candidates)
         let shards = stored.withUnsafeBytes { EncodedShards(content: $0, blobID: id, layout: layout, codec: codec, writtenAt: now) }
-        let outcome = writeInParallel(shards: shards, id: id, placement: placement)
+        let outcome = writeInParallel(shards: shards, id: id, placement: placement, at: now)
         guard outcome.durable >= configuration.effectiveWriteQuorum else {
             throw StalError(.unavailable, "blob \(id.hex): \(outcome.durable) of \(placement.count) shards durable, quorum \(configuration.effectiveWriteQuorum): \(outcome.errors.map(\.description).joined(separator: "; "))")
         }
@@ -161,8 +175,8 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
     /// the write quorum is durable, or can no longer be. Writes still in flight finish in the
     /// background: the manifest already places them, and a write that fails is a missing
     /// shard the scrubber rebuilds.
-    private func writeInParallel(shards: EncodedShards, id: BlobID,
-                                 placement: [StorageLocationID]) -> (durable: Int, errors: [StalError]) {
+    private func writeInParallel(shards: EncodedShards, id: BlobID, placement: [StorageLocationID],
+                                 at now: Timestamp) -> (durable: Int, errors: [StalError]) {
         let tracker = ShardWriteTracker(count: placement.count)
         let shared = UncheckedSendable(shards)
         for (index, locationID) in placement.enumerated() {
@@ -172,7 +186,7 @@ public final class BlobStore: BlobReferenceCounting, @unchecked Sendable {
             io.async(group: inFlight) {
                 defer { slots.signal() }
                 do throws(StalError) {
-                    try device.writeNew(shared.value.file(index), blob: id, shard: index)
+                    try device.writeNew(shared.value.file(index), blob: id, shard: index, at: now)
                     tracker.record(index, nil)
                 } catch {
                     tracker.record(index, error)

@@ -38,15 +38,21 @@ enum DurableFiles {
     /// Writes a file that no reader relies on until something durable points at it (a new
     /// shard before its manifest commits): straight to its name, fdatasync, fsync the
     /// directory. A crash can leave it partial, which checksums catch and collection removes;
-    /// skipping the temp file and rename saves a journal commit per file.
-    static func writeUnpublished(_ bytes: UnsafeRawBufferPointer, directory: String, name: String) throws(StalError) {
+    /// skipping the temp file and rename saves a journal commit per file. Returns false,
+    /// writing nothing, when the name exists: that file may be one readers rely on, which
+    /// only an atomic `write` may replace.
+    static func writeUnpublished(_ bytes: UnsafeRawBufferPointer, directory: String, name: String) throws(StalError) -> Bool {
         let path = directory + "/" + name
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure("create", path) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            if errno == EEXIST { return false }
+            throw failure("create", path)
+        }
         defer { close(fd) }
         try writeAll(fd: fd, bytes, path: path)
         guard fdatasync(fd) == 0 else { throw failure("fdatasync", path) }
         try syncDirectory(directory)
+        return true
     }
 
     private static func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(StalError) {

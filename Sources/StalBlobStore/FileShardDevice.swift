@@ -44,17 +44,25 @@ public final class FileShardDevice: ShardDevice, @unchecked Sendable {
         return directory
     }
 
-    public func writeNew(_ file: UnsafeRawBufferPointer, blob: BlobID, shard: Int) throws(StalError) {
-        try DurableFiles.writeUnpublished(file, directory: preparedDirectory(blob), name: Self.name(blob, shard: shard))
+    public func writeNew(_ file: UnsafeRawBufferPointer, blob: BlobID, shard: Int, at now: Timestamp) throws(StalError) {
+        let directory = try preparedDirectory(blob)
+        let name = Self.name(blob, shard: shard)
+        guard try !DurableFiles.writeUnpublished(file, directory: directory, name: name) else { return }
+        try DurableFiles.write(file, directory: directory, name: name, temporaryName: temporaryName(name, at: now))
     }
 
     public func replace(_ file: [UInt8], blob: BlobID, shard: Int, at now: Timestamp) throws(StalError) {
         let name = Self.name(blob, shard: shard)
+        try DurableFiles.write(file, directory: preparedDirectory(blob), name: name, temporaryName: temporaryName(name, at: now))
+    }
+
+    /// Unique per write; carries `now` so `removeLeftovers` can age an interrupted one.
+    private func temporaryName(_ name: String, at now: Timestamp) -> String {
         let token = lock.withLock { () -> String in
             sequence += 1
             return TemporaryToken.make(at: now, sequence: sequence)
         }
-        try DurableFiles.write(file, directory: preparedDirectory(blob), name: name, temporaryName: name + "." + token + ".tmp")
+        return name + "." + token + ".tmp"
     }
 
     public func read(blob: BlobID, shard: Int, offset: Int, count: Int) throws(StalError) -> [UInt8]? {

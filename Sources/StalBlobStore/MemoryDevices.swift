@@ -22,7 +22,7 @@ public final class MemoryShardDevice: ShardDevice, @unchecked Sendable {
     /// Every successful write so far (new and replacement shards).
     public var writeCount: Int { lock.withLock { writes } }
 
-    public func writeNew(_ file: UnsafeRawBufferPointer, blob: BlobID, shard: Int) throws(StalError) {
+    public func writeNew(_ file: UnsafeRawBufferPointer, blob: BlobID, shard: Int, at now: Timestamp) throws(StalError) {
         try store(Array(file), at: ShardAddress(blob: blob, shard: shard))
     }
 

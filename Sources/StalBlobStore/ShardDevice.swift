@@ -11,8 +11,11 @@ public protocol ShardDevice: AnyObject, Sendable {
     var isUsable: Bool { get }
 
     /// Durably writes a new blob's shard. Nothing reads it before the blob's manifest commits,
-    /// so a crash may leave it partial: checksums reject it and collection removes it.
-    func writeNew(_ file: UnsafeRawBufferPointer, blob: BlobID, shard: Int) throws(StalError)
+    /// so a crash may leave it partial: checksums reject it and collection removes it. A shard
+    /// that already exists is replaced atomically instead, as `replace` does: another writer
+    /// of the same blob may have committed its manifest since this put found none, and
+    /// readers and a crash must then see the old complete file or the new one.
+    func writeNew(_ file: UnsafeRawBufferPointer, blob: BlobID, shard: Int, at now: Timestamp) throws(StalError)
     /// Durably and atomically replaces a shard that readers may be using (healing).
     func replace(_ file: [UInt8], blob: BlobID, shard: Int, at now: Timestamp) throws(StalError)
     /// Up to `count` bytes at `offset` (fewer at the end); nil when the shard does not exist.

@@ -15,7 +15,7 @@ extension ManagementAPI {
         let blobs = self.blobs
         @Sendable func require() throws -> any BlobAdministration {
             guard let blobs else {
-                throw StalError(.notFound, "this node stores blobs as plain files; configure [blobs] for erasure coding, status and scrub")
+                throw StalError(.notFound, "this node stores blobs as plain files (a [cluster] node); blob status and scrub need the blob store of a single node")
             }
             return blobs
         }

@@ -7,9 +7,14 @@ import Glibc
 #endif
 
 /// Where blobs too large to ride inline in a log command live. Writes are durable when
-/// they return; the erasure-coding issue replaces this with sharded placement.
+/// they return.
 public protocol MailBlobStore: Sendable {
-    func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws
+    /// Writes a blob durably. Returns what the shard log must record for the blob to be
+    /// readable (`BlobReference.placement`: the delivering command carries it, so the write
+    /// costs no log entry of its own), or nil when the store needs no record (the blob is
+    /// found by its id alone, or its record exists already).
+    @discardableResult
+    func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws -> [UInt8]?
     func read(tenant: TenantID, id: BlobID) async throws -> [UInt8]
     /// Removes a collected blob; blocking, called from the shard log's writer thread.
     /// A missing blob is not an error.
@@ -54,7 +59,9 @@ public final class LocalBlobDirectory: MailBlobStore {
         }
     }
 
-    public func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws {
+    /// A blob is found by its path, so there is no placement to record.
+    @discardableResult
+    public func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws -> [UInt8]? {
         let (dirs, file) = paths(tenant, id)
         try await run {
             // The file's directory entry must be durable, and so must the entry of every
@@ -67,6 +74,7 @@ public final class LocalBlobDirectory: MailBlobStore {
             }
             for d in toSync { try Directories.sync(d) }
         }
+        return nil
     }
 
     private static func writeFile(_ file: String, _ bytes: [UInt8]) throws {
@@ -141,8 +149,10 @@ public final class MemoryBlobStore: MailBlobStore {
 
     public init() {}
 
-    public func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws {
+    @discardableResult
+    public func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws -> [UInt8]? {
         lock.withLock { blobs["\(tenant.rawValue)/\(id.hex)"] = compressed }
+        return nil
     }
 
     public func read(tenant: TenantID, id: BlobID) async throws -> [UInt8] {

@@ -348,6 +348,13 @@ struct MailTransaction {
             guard mark == blob.collectedMark else {
                 throw StalError(.conflict, "blob \(blob.id) was collected after it was written; write it again")
             }
+            // A recorded placement stays: its shards are never collected while it is recorded,
+            // and healing may have moved them since; a concurrent write of the same blob
+            // (which found no record) only left orphans beside them.
+            let placementKey = Keys.blobPlacement(MailStore.blobStoreID(tenant: tenant, blob.id))
+            if let placement = blob.placement, try state.get(.blobs, placementKey) == nil {
+                state.put(.blobs, placementKey, placement)
+            }
         }
         state.delete(.blobs, Keys.blobGarbage(tenant, blob.id))
         state.put(.blobs, key, BlobRecord(references: count, size: blob.size, inline: blob.inlineCompressed != nil).encode())

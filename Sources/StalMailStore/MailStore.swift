@@ -211,8 +211,9 @@ public final class MailStore: Sendable {
         return blobID(for: bytes.bytes)
     }
 
-    /// Replicates where a blob store blob's shards live (an encoded `BlobManifest`); returns
-    /// once applied on this replica. `blob` is a `blobStoreID`.
+    /// Replicates where a blob store blob's shards live now (an encoded `BlobManifest`), for
+    /// a placement that changed after the delivery recorded it (healing moved a shard);
+    /// returns once applied on this replica. `blob` is a `blobStoreID`.
     public func recordBlobPlacement(_ blob: BlobID, manifest: [UInt8]) async throws {
         guard manifest.count <= RecordBlobPlacementCommand.manifestBytesMax else {
             throw StalError(.limitExceeded, "blob \(blob.hex): manifest of \(manifest.count) bytes over \(RecordBlobPlacementCommand.manifestBytesMax)")
@@ -249,10 +250,15 @@ public final class MailStore: Sendable {
         let mark = try engine.get(.blobs, Keys.blobCollected(tenant, id)).map { KeyCoding.u64($0, at: 0) } ?? 0
         // A referenced blob's file cannot be collected, so it need not be written again.
         let known = try engine.get(.blobs, Keys.blobRecord(tenant, id)).map { try BlobRecord(decoding: $0) }
+        var placement: [UInt8]?
         if forceWrite || known == nil || known?.inline == true {
-            try await blobs.write(tenant: tenant, id: id, compressed: compressed)
+            placement = try await blobs.write(tenant: tenant, id: id, compressed: compressed)
         }
-        return BlobReference(id: id, size: UInt64(bytes.count), inlineCompressed: nil, collectedMark: mark)
+        // Checked here because a command the log cannot decode would stop every replica.
+        if let placement, placement.count > BlobReference.placementBytesMax {
+            throw StalError(.limitExceeded, "blob \(id.hex): placement of \(placement.count) bytes over \(BlobReference.placementBytesMax)")
+        }
+        return BlobReference(id: id, size: UInt64(bytes.count), inlineCompressed: nil, collectedMark: mark, placement: placement)
     }
 
     /// Deletes up to `limit` blob-store blobs of `tenant` that no email references any more;

@@ -5,9 +5,12 @@ import StalDeterminism
 import StalErasure
 import StalMailStore
 
-/// Blob manifests in the mail shard's replicated state: storing one proposes it through the
-/// shard log, so every replica reads the same placement, and the mail store's collection of
-/// a blob deletes its manifest in the same batch as its collection mark.
+/// Blob manifests in the mail shard's replicated state, so every replica reads the same
+/// placement, and the mail store's collection of a blob deletes its manifest in the same
+/// batch as its collection mark. A new blob's manifest never comes through `store`: the
+/// delivery that references the blob records it (`BlobStore.stage`,
+/// `BlobReference.placement`). `store` is left to healing, whose moved shard is proposed
+/// as a `recordBlobPlacement` entry.
 ///
 /// `BlobStore` calls its catalog synchronously, from `ErasureBlobStorage`'s Dispatch queue;
 /// `store` blocks that thread (never a cooperative one) until the proposal is applied. The

@@ -9,6 +9,7 @@ import StalBlobStore
 import StalCore
 import StalDeterminism
 import StalDirectory
+import StalErasure
 import StalHTTP
 import StalMailStore
 import StalClusterTransport
@@ -95,10 +96,15 @@ public final class StalNode: Sendable {
             tls = try TLSMaterial.loadOrCreateSelfSigned(directory: data + "/tls", hostnames: [configuration.hostname, "localhost"], now: now)
         }
         let tlsContext = try tls.makeServerContext()
-        // Stored message bodies are not moved between the blob directory and erasure-coded
-        // storage: a node refuses the kind its mail is not in rather than lose sight of it.
-        if configuration.blobs != nil, Self.containsFile(data + "/blobs") {
-            throw StalError(.invalidArgument, "\(data)/blobs holds message bodies of a node without [blobs]; they would be unreadable with it")
+        // Stored message bodies are not moved between kinds of blob storage: a node refuses
+        // the kind its mail is not in rather than lose sight of it.
+        let blobDirectory = data + "/blobs"
+        let embeddedBlobs = configuration.blobs == nil && configuration.cluster == nil
+        if configuration.blobs != nil, Self.containsFile(blobDirectory) {
+            throw StalError(.invalidArgument, "\(blobDirectory) holds message bodies of a node without [blobs]; they would be unreadable with it")
+        }
+        if embeddedBlobs, Self.holdsPlainBlobFiles(blobDirectory) {
+            throw StalError(.invalidArgument, "\(blobDirectory) holds message bodies as plain files (<tenant>/<2 hex>/<id>), the layout of stald before its embedded blob store, which cannot read them; run the stald that wrote them, or start this one on an empty data directory")
         }
 
         let engine = try RocksDBEngine(path: data + "/db")
@@ -120,14 +126,24 @@ public final class StalNode: Sendable {
             let storage = try ErasureBlobStorage(blobConfiguration, clock: options.clock)
             erasureBlobs = storage
             blobs = storage
+        } else if embeddedBlobs {
+            // The location must exist before the store opens it: a missing one is a lost disk.
+            for created in try Directories.create(blobDirectory) { try Directories.sync(Directories.parent(of: created)) }
+            let storage = try ErasureBlobStorage.embedded(directory: blobDirectory, clock: options.clock)
+            erasureBlobs = storage
+            blobs = storage
         } else {
-            blobs = try LocalBlobDirectory(root: data + "/blobs")
+            // A cluster node keeps plain files: its placements would be replicated to nodes
+            // whose blob directory does not hold the shards (the `[blobs]` restriction).
+            blobs = try LocalBlobDirectory(root: blobDirectory)
         }
         let mailStore = try MailStore.local(engine: engine, blobs: blobs,
                                             clock: options.clock, random: SystemRandom(), options: storeOptions,
                                             driver: raftDriver)
         erasureBlobs?.catalog.attach(mailStore)
-        if configuration.blobs == nil, try !mailStore.blobPlacementIDs(limit: 1).isEmpty {
+        if configuration.blobs == nil,
+           try embeddedBlobs ? Self.placesShardsOutside(mailStore, ErasureBlobStorage.embeddedLocationID)
+                             : !mailStore.blobPlacementIDs(limit: 1).isEmpty {
             mailStore.shutdown()
             raftDriver.shutdown()
             await cluster?.transport.shutdown()
@@ -189,9 +205,10 @@ public final class StalNode: Sendable {
         let pause = options.housekeepingPause
         let housekeepingTask = Task { await housekeeping.run(pause: pause) }
         var scrubTask: Task<Void, Never>?
-        if let erasureBlobs, let blobConfiguration = configuration.blobs {
+        if let erasureBlobs {
+            // The embedded default (k=1, m=0) cannot heal, but its scrub still finds bit rot.
             var pacing = ScrubPacing()
-            pacing.bytesPerSecond = blobConfiguration.scrubBytesPerSecond
+            if let blobConfiguration = configuration.blobs { pacing.bytesPerSecond = blobConfiguration.scrubBytesPerSecond }
             let scrubber = BlobScrubService(storage: erasureBlobs, pacing: pacing)
             let scrubPause = options.blobScrubPause
             scrubTask = Task { await scrubber.run(pause: scrubPause) }
@@ -251,6 +268,33 @@ public final class StalNode: Sendable {
         await cluster?.stopBootstrap()
         await cluster?.transport.shutdown()
         try? await group.shutdownGracefully()
+    }
+
+    /// Whether `directory` holds `LocalBlobDirectory`'s layout, `<tenant>/<2 hex>/<id>`: a
+    /// directory inside a directory, which a shard location (`<2 hex>/<shard files>`) never has.
+    static func holdsPlainBlobFiles(_ directory: String) -> Bool {
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: directory)) ?? [] {
+            var isDirectory: ObjCBool = false
+            let path = directory + "/" + entry
+            guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            for inner in (try? fm.contentsOfDirectory(atPath: path)) ?? [] {
+                if fm.fileExists(atPath: path + "/" + inner, isDirectory: &isDirectory), isDirectory.boolValue { return true }
+            }
+        }
+        return false
+    }
+
+    /// Whether the mail was stored with a `[blobs]` section: one of the first placements
+    /// names a location other than `location`. A `[blobs]` node erasure-codes every blob it
+    /// is given but one of exactly the inline threshold, so the first coded placement decides.
+    static func placesShardsOutside(_ mailStore: MailStore, _ location: StorageLocationID) throws -> Bool {
+        for id in try mailStore.blobPlacementIDs(limit: 64) {
+            guard let encoded = try mailStore.blobPlacement(id),
+                  case .erasureCoded(_, let shards) = try BlobManifest(decoding: encoded).body else { continue }
+            return shards.contains { $0 != location }
+        }
+        return false
     }
 
     static func containsFile(_ directory: String) -> Bool {

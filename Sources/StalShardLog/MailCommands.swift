@@ -92,6 +92,9 @@ public struct SetSubscribedCommand: Hashable, Sendable {
 /// ride inline (one fsync covers blob and metadata), large ones were written to the blob
 /// store durably before proposing.
 public struct BlobReference: Hashable, Sendable {
+    /// Far above any placement of a coded blob (k+m location ids) or of an inline one (64 KiB).
+    public static let placementBytesMax = 256 * 1024
+
     public var id: BlobID
     public var size: UInt64
     public var inlineCompressed: [UInt8]?
@@ -99,12 +102,19 @@ public struct BlobReference: Hashable, Sendable {
     /// after making sure the file exists (0: none). Apply refuses to reference the file when a
     /// garbage collection marked it since, because the file may be gone.
     public var collectedMark: UInt64
+    /// For a blob-store blob whose store needs its location recorded (the erasure-coded
+    /// store: an encoded `BlobManifest`, opaque to the log): the placement the write chose.
+    /// The command that first references the blob records it in the same batch, so a blob
+    /// costs no log entry of its own; nil when the store needs no record (a plain directory)
+    /// or the placement is already recorded.
+    public var placement: [UInt8]?
 
-    public init(id: BlobID, size: UInt64, inlineCompressed: [UInt8]?, collectedMark: UInt64 = 0) {
+    public init(id: BlobID, size: UInt64, inlineCompressed: [UInt8]?, collectedMark: UInt64 = 0, placement: [UInt8]? = nil) {
         self.id = id
         self.size = size
         self.inlineCompressed = inlineCompressed
         self.collectedMark = collectedMark
+        self.placement = placement
     }
 }
 
@@ -205,13 +215,13 @@ public struct CollectBlobsCommand: Hashable, Sendable {
     }
 }
 
-/// Records where an erasure-coded blob's shards live, so every replica reads the same
-/// placement. `manifest` is a `BlobManifest` encoding, opaque to the log; the blob is the
-/// blob store's id for it (`MailStore.blobStoreID`). A collection of the blob deletes the
-/// record in its own batch.
+/// Records where an erasure-coded blob's shards live now, so every replica reads the same
+/// placement: after healing moved a shard. (A new blob's placement rides the delivering
+/// command, `BlobReference.placement`.) `manifest` is a `BlobManifest` encoding, opaque to
+/// the log; the blob is the blob store's id for it (`MailStore.blobStoreID`). A collection
+/// of the blob deletes the record in its own batch.
 public struct RecordBlobPlacementCommand: Hashable, Sendable {
-    /// Far above any manifest of a coded blob (k+m location ids) or of an inline one (64 KiB).
-    public static let manifestBytesMax = 256 * 1024
+    public static let manifestBytesMax = BlobReference.placementBytesMax
 
     public var blob: BlobID
     public var manifest: [UInt8]

@@ -102,7 +102,7 @@ public enum ShardCommand: Hashable, Sendable {
             w.u8(Tag.deliver.rawValue)
             w.u64(c.tenant.rawValue)
             w.raw(c.blob.id.digest); w.u64(c.blob.size)
-            if let inline = c.blob.inlineCompressed { w.u8(1); w.lengthPrefixed(inline) } else { w.u8(0) }
+            Self.encode(blobBody: c.blob, &w)
             w.u64(c.blob.collectedMark)
             w.i64(c.receivedAt.millisecondsSinceEpoch)
             w.u32(UInt32(c.entries.count))
@@ -197,7 +197,7 @@ public enum ShardCommand: Hashable, Sendable {
             let tenant = TenantID(rawValue: try r.u64())
             guard let id = BlobID(digest: try r.raw(32)) else { throw StalError(.corrupted, "blob id") }
             let size = try r.u64()
-            let inline: [UInt8]? = try r.bool() ? try r.lengthPrefixed() : nil
+            let (inline, placement) = try Self.decodeBlobBody(&r)
             let mark = try r.u64()
             let receivedAt = Timestamp(millisecondsSinceEpoch: try r.i64())
             let n = try r.count(minElementBytes: 29)
@@ -209,7 +209,9 @@ public enum ShardCommand: Hashable, Sendable {
                 entries.append(DeliveryEntry(account: account, mailbox: mailbox, keywords: keywords,
                                              emailID: EmailID(rawValue: try r.u64()), threadID: ThreadID(rawValue: try r.u64())))
             }
-            self = .deliver(DeliverCommand(tenant: tenant, blob: BlobReference(id: id, size: size, inlineCompressed: inline, collectedMark: mark),
+            self = .deliver(DeliverCommand(tenant: tenant,
+                                           blob: BlobReference(id: id, size: size, inlineCompressed: inline, collectedMark: mark,
+                                                               placement: placement),
                                            receivedAt: receivedAt, entries: entries))
         case .storeKeywords:
             let account = AccountID(rawValue: try r.u64()), mailbox = MailboxID(rawValue: try r.u64())
@@ -276,6 +278,31 @@ public enum ShardCommand: Hashable, Sendable {
         case .removeOutboxEntries: self = try Self.decodeRemoveOutboxEntries(&r)
         }
         try r.expectEnd()
+    }
+
+    /// A delivery's blob body: a flags byte (bit 0: inline bytes follow, bit 1: a placement
+    /// follows), then those bytes in that order. Before placements existed the byte was a
+    /// bool for the inline bytes, so a delivery without a placement encodes as it always did
+    /// and old log entries decode unchanged; a replica that predates placements refuses one
+    /// (bool byte 2 or 3) rather than misreading it.
+    private enum BlobBodyFlag {
+        static let inline: UInt8 = 1
+        static let placement: UInt8 = 2
+        static let all: UInt8 = inline | placement
+    }
+
+    private static func encode(blobBody blob: BlobReference, _ w: inout ByteWriter) {
+        w.u8((blob.inlineCompressed == nil ? 0 : BlobBodyFlag.inline) | (blob.placement == nil ? 0 : BlobBodyFlag.placement))
+        if let inline = blob.inlineCompressed { w.lengthPrefixed(inline) }
+        if let placement = blob.placement { w.lengthPrefixed(placement) }
+    }
+
+    private static func decodeBlobBody(_ r: inout ByteReader) throws -> (inline: [UInt8]?, placement: [UInt8]?) {
+        let flags = try r.u8()
+        guard flags & ~BlobBodyFlag.all == 0 else { throw StalError(.corrupted, "delivery blob flags \(flags)") }
+        let inline = flags & BlobBodyFlag.inline != 0 ? try r.lengthPrefixed() : nil
+        let placement = flags & BlobBodyFlag.placement != 0 ? try r.lengthPrefixed(max: BlobReference.placementBytesMax) : nil
+        return (inline, placement)
     }
 
     private static func encode(role: MailboxRole?, _ w: inout ByteWriter) {

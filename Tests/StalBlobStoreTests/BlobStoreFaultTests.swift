@@ -131,6 +131,45 @@ import Testing
         #expect(try store.put(bytes) == id)
         #expect(try store.get(id) == bytes)
     }
+
+    /// Two deliveries of one message both stage its blob before either records the
+    /// manifest; the first may record it while the second writes. The second must then
+    /// replace each shard by rename, never truncate a file a reader (or a crash) relies on.
+    @Test func stagingAnUnrecordedBlobAgainReplacesItsShardsAtomically() throws {
+        let fixture = try BlobStoreFixture()
+        let store = try fixture.open()
+        let bytes = BlobStoreFixture.randomBytes(120_000, seed: 13)
+        let id = BlobID(digest: [UInt8](repeating: 0xCD, count: 32))!
+        let first = try #require(try store.stage(bytes, as: id))
+        store.drain()
+        #expect(try store.manifest(id) == nil)
+        guard case .erasureCoded(_, let placement) = first.body else {
+            Issue.record("120 KB is erasure-coded, got \(first.body)")
+            return
+        }
+        let path = fixture.shardPath(id, shard: 0, at: placement[0])
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        let held = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? held.close() }
+        let heldFile = try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int
+
+        fixture.clock.advance(milliseconds: 5)
+        let second = try #require(try store.stage(bytes, as: id))
+        store.drain()
+        #expect(second.body == first.body)
+        // A new file under the name (its header carries the later write time); the one held
+        // open was not touched.
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int != heldFile)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) != original)
+        #expect(try held.readToEnd() == original)
+        let directory = (path as NSString).deletingLastPathComponent
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).allSatisfy { !$0.hasSuffix(".tmp") })
+
+        // Recorded, the blob reads back, and staging it again has nothing to do.
+        try store.commit(second, at: fixture.clock.now())
+        #expect(try store.get(id) == bytes)
+        #expect(try store.stage(bytes, as: id) == nil)
+    }
 }
 
 @Suite struct ReadTriggeredHealTests {

@@ -61,6 +61,18 @@ import Testing
         }
     }
 
+    /// Only a `[cluster]` node has no blob store (it keeps plain files); its blob routes say so.
+    @Test func blobRoutesAnswerNotFoundWithoutABlobStore() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/blobs/status", method: .get, headers: auth) {
+                #expect($0.status == .notFound)
+                #expect(String(buffer: $0.body).contains("plain files (a [cluster] node)"), "\(String(buffer: $0.body))")
+            }
+            try await client.execute(uri: "/api/v1/blobs/scrub", method: .post, headers: auth) { #expect($0.status == .notFound) }
+        }
+    }
+
     @Test func requiresAdministratorCredentials() async throws {
         let (app, _) = try await makeApp()
         try await app.test(.router) { client in

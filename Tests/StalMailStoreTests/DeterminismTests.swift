@@ -99,6 +99,47 @@ func runWorkload(_ store: MailStore, account: AccountID, tenant: TenantID, seed:
         f.store.shutdown()
     }
 
+    /// A new blob-store blob's placement is recorded by the delivery that references it, in
+    /// its batch, with no log entry of its own; a replica replaying the log holds it; a
+    /// placement already recorded is kept when the blob is written again, and the
+    /// collection drops it.
+    @Test func aNewBlobsPlacementRidesItsDelivery() async throws {
+        let engine = MemoryEngine()
+        let blobs = PlacingBlobStore()
+        let store = try MailStore.local(engine: engine, blobs: blobs, clock: ManualClock(), random: SeededRandom(seed: 12))
+        let account = AccountID(rawValue: 5), tenant = TenantID(rawValue: 1)
+        try await store.createAccount(account, tenant: tenant)
+        let inbox = try #require(try store.mailbox(account, named: "INBOX")).id
+        var random = SeededRandom(seed: 12)
+        let message = Array("Subject: placed\r\n\r\n".utf8) + random.bytes(200_000)
+        let placed = MailStore.blobStoreID(tenant: tenant, MailStore.blobID(for: message))
+
+        let (_, before) = try await Self.replica(replaying: engine)
+        _ = try await store.append(account, mailbox: inbox, bytes: message, keywords: [.deleted])
+        let (replica, after) = try await Self.replica(replaying: engine)
+        #expect(after == before + 1)
+        #expect(blobs.writes == 1)
+        #expect(try store.blobPlacementIDs() == [placed])
+        #expect(try store.blobPlacement(placed) == PlacingBlobStore.placement(1))
+        #expect(try replica.dump([.blobs]) == engine.dump([.blobs]))
+
+        // Referenced: a second delivery writes nothing and carries no placement.
+        _ = try await store.append(account, mailbox: inbox, bytes: message, keywords: [.deleted])
+        #expect(blobs.writes == 1)
+        // Unreferenced but not yet collected: the next delivery writes again (it finds no
+        // record), and the recorded placement stays.
+        #expect(try await store.expunge(account, mailbox: inbox).count == 2)
+        _ = try await store.append(account, mailbox: inbox, bytes: message, keywords: [.deleted])
+        #expect(blobs.writes == 2)
+        #expect(try store.blobPlacement(placed) == PlacingBlobStore.placement(1))
+        #expect(try await store.readBlob(tenant: tenant, MailStore.blobID(for: message)) == message)
+
+        #expect(try await store.expunge(account, mailbox: inbox).count == 1)
+        #expect(try await store.collectGarbage(tenant: tenant) == [MailStore.blobID(for: message)])
+        #expect(try store.blobPlacementIDs().isEmpty)
+        store.shutdown()
+    }
+
     /// Kill-free crash check: RocksDB closed without a memtable flush and reopened keeps
     /// every acknowledged delivery, readable, with UIDs continuing where they stopped.
     @Test func rocksDBStoreSurvivesReopen() async throws {
@@ -137,4 +178,24 @@ func runWorkload(_ store: MailStore, account: AccountID, tenant: TenantID, seed:
         store.shutdown()
         engine.close()
     }
+}
+
+/// A blob store whose writes return a placement to record, numbered by write, as the
+/// erasure-coded store returns its manifest.
+final class PlacingBlobStore: MailBlobStore, @unchecked Sendable {
+    let inner = MemoryBlobStore()
+    private let lock = Mutex()
+    private var count = 0
+
+    static func placement(_ write: Int) -> [UInt8] { Array("placement \(write)".utf8) }
+
+    var writes: Int { lock.withLock { count } }
+
+    func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws -> [UInt8]? {
+        try await inner.write(tenant: tenant, id: id, compressed: compressed)
+        return Self.placement(lock.withLock { count += 1; return count })
+    }
+
+    func read(tenant: TenantID, id: BlobID) async throws -> [UInt8] { try await inner.read(tenant: tenant, id: id) }
+    func delete(tenant: TenantID, id: BlobID) throws { try inner.delete(tenant: tenant, id: id) }
 }

@@ -298,6 +298,8 @@ import Testing
         let r = try await f.store.append(f.account, mailbox: try f.inbox(), bytes: bytes)
         #expect(f.blobs.count == 1)
         #expect(try f.engine.scan(.blobs, prefix: [UInt8(ascii: "d")]).isEmpty)
+        // A directory of files finds blobs by id: no placement is recorded.
+        #expect(try f.store.blobPlacementIDs().isEmpty)
         let summary = try #require(try f.store.messages(f.account, mailbox: r.mailbox).first)
         #expect(try await f.store.readBlob(account: f.account, summary.blobID) == bytes)
         try checkInvariants(f.store, f.engine, account: f.account)
@@ -388,7 +390,7 @@ final class HookedBlobStore: MailBlobStore, @unchecked Sendable {
         lock.withLock { afterNextWrite = hook }
     }
 
-    func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws {
+    func write(tenant: TenantID, id: BlobID, compressed: [UInt8]) async throws -> [UInt8]? {
         try await inner.write(tenant: tenant, id: id, compressed: compressed)
         let hook = lock.withLock { () -> (@Sendable () async throws -> Void)? in
             writes += 1
@@ -396,6 +398,7 @@ final class HookedBlobStore: MailBlobStore, @unchecked Sendable {
             return afterNextWrite
         }
         try await hook?()
+        return nil
     }
 
     func read(tenant: TenantID, id: BlobID) async throws -> [UInt8] { try await inner.read(tenant: tenant, id: id) }

@@ -115,15 +115,18 @@ import Testing
         server.kill9()
     }
 
-    /// With `[blobs]` from the configuration file, an acknowledged large message is durable
-    /// as shards plus a manifest in the shard log: after SIGKILL the restarted node reads
-    /// the manifest back from its log and serves the message byte-identical.
-    @Test func erasureCodedMailSurvivesSIGKILL() async throws {
+    /// An acknowledged large message is durable as shards plus a manifest in the shard log,
+    /// with `[blobs]` from the configuration file (2+1 over three locations) and with the
+    /// embedded default (one shard file under `<data>/blobs`): after SIGKILL the restarted
+    /// node reads the manifest back from its log and serves the message byte-identical. The
+    /// same data directory with the other kind of blob storage refuses to start.
+    @Test(arguments: [true, false])
+    func erasureCodedMailSurvivesSIGKILL(configuredBlobs: Bool) async throws {
         let data = TestPaths.temporaryDirectory("durability-blobs")
         defer { try? FileManager.default.removeItem(atPath: data) }
         let locations = (0..<3).map { "\(data)/disk\($0)" }
         for path in locations { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-        let config = try Self.writeConfiguration(data, sections: """
+        let blobsSection = """
             [blobs]
             data_shards = 2
             parity_shards = 1
@@ -131,7 +134,8 @@ import Testing
             locations = [
             \(locations.enumerated().map { "  { path = \"\($1)\", failure_domain = \"disk\($0)\" }," }.joined(separator: "\n"))
             ]
-            """)
+            """
+        let config = try Self.writeConfiguration(data, sections: configuredBlobs ? blobsSection : "")
 
         var server = try await blocking { try ServerProcess(dataDirectory: data + "/node", configPath: config) }
         let url = "http://127.0.0.1:\(try #require(server.ports["http"]))"
@@ -161,10 +165,10 @@ import Testing
             return reply
         }
         #expect(reply.hasPrefix("250"), "\(reply)")
-        let shards = locations.flatMap { location in
+        let shards = (configuredBlobs ? locations : [data + "/node/blobs"]).flatMap { location in
             (FileManager.default.enumerator(atPath: location)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".shard") }
         }
-        #expect(shards.count == 3, "\(shards)")
+        #expect(shards.count == (configuredBlobs ? 3 : 1), "\(shards)")
         #expect(!FileManager.default.fileExists(atPath: data + "/node/blob-catalog"))
 
         server = try await blocking { try ServerProcess(dataDirectory: data + "/node", configPath: config) }
@@ -176,8 +180,9 @@ import Testing
         #expect(stored.hasSuffix(message))
         server.kill9()
 
-        // Without its [blobs] section the node would not find that mail: it refuses to start.
-        _ = try Self.writeConfiguration(data)
+        // With the other kind of blob storage the node would not find that mail: it refuses
+        // to start.
+        _ = try Self.writeConfiguration(data, sections: configuredBlobs ? "" : blobsSection)
         let refused = try await blocking { try ServerProcess(dataDirectory: data + "/node", configPath: config) }
         refused.process.waitUntilExit()
         #expect(refused.process.terminationStatus != 0)

@@ -161,22 +161,21 @@ import Testing
         let kept = try Self.shardFiles(t.dataDirectory)
         #expect(kept.count == 1)
 
-        // What a put killed between its shard writes and its manifest leaves: complete shard
-        // files that no manifest names (encoded here as the store encodes them).
+        // What a delivery killed between its blob write and its log entry leaves: the shards
+        // the write made durable, and a manifest that only the lost entry would have recorded
+        // (the node's blob write is `stage`; the delivering command carries what it returns).
         let store = try #require(t.node.blobStore)
         let orphanID = BlobID(digest: [UInt8](repeating: 0xAB, count: 32))!
-        let scheme = try ErasureScheme(dataShards: 4, parityShards: 2)
-        let content = [UInt8](repeating: 0x42, count: 300 * 1024)
-        let layout = try StripeLayout(scheme: scheme, stripeBytes: StripeLayout.defaultStripeBytes, contentLength: content.count)
-        let encoded = content.withUnsafeBytes {
-            EncodedShards(content: $0, blobID: orphanID, layout: layout, codec: ReedSolomonCodec(scheme: scheme), writtenAt: clock.now())
+        let manifest = try #require(try store.stage([UInt8](repeating: 0x42, count: 300 * 1024), as: orphanID))
+        guard case .erasureCoded(_, let placement) = manifest.body else {
+            Issue.record("300 KiB is erasure-coded, got \(manifest.body)")
+            return
         }
-        for index in 0..<6 {
-            let path = "\(t.dataDirectory)/disk\(index)/ab/\(orphanID.hex).\(index).shard"
-            #expect(FileManager.default.createFile(atPath: path, contents: Data(encoded.bytes(index))))
-        }
-        #expect(try Self.shardFiles(t.dataDirectory).count == 2)
+        #expect(Set(placement).count == 6)
+        store.drain()
+        #expect(try Self.shardFiles(t.dataDirectory)[orphanID.hex]?.count == 6)
         #expect(try store.manifest(orphanID) == nil)
+        #expect(try !t.node.mailStore.blobPlacementIDs().contains(orphanID))
         #expect(throws: StalError.self) { try store.get(orphanID) }
 
         // Inside the grace period a put in flight is indistinguishable from a crashed one.
@@ -310,14 +309,46 @@ import Testing
         #expect(error?.context.contains("would be unreadable") == true, "\(String(describing: error))")
     }
 
-    @Test func blobCommandsOnANodeWithoutABlobsSectionSayHowToConfigureOne() async throws {
-        let t = try await TestNode(accounts: [])
+    /// Without `[blobs]` a single node keeps large messages in the embedded default: one
+    /// location, `<data>/blobs`, k=1, m=0 — one shard file per blob, its manifest in the
+    /// delivery's log entry (a restart reading it back: `DurabilityTests`).
+    @Test func aNodeWithoutABlobsSectionStoresOneShardFilePerBlobInItsDataDirectory() async throws {
+        let t = try await TestNode(accounts: ["alice@example.test"])
         defer { Task { await t.stop() } }
-        for command in ["status", "scrub"] {
-            let result = try await stalctlBlob(t, command)
-            #expect(result.status == 1)
-            #expect(result.stderr.contains("configure [blobs]"), "\(result.stderr)")
+        try await send(t, Self.largeMessage(seed: 21, subject: "embedded"))
+        let account = try #require(try t.node.directory.account(address: EmailAddress("alice@example.test")!))
+        let inbox = try #require(try t.node.mailStore.mailboxes(account.id).first { $0.role == .inbox })
+        let email = try #require(try t.node.mailStore.messages(account.id, mailbox: inbox.id).first)
+        let stored = MailStore.blobStoreID(tenant: account.tenant, email.blobID)
+        let manifest = try BlobManifest(decoding: try #require(try t.node.mailStore.blobPlacement(stored)))
+        guard case .erasureCoded(let layout, let shards) = manifest.body else {
+            Issue.record("a large message's blob is a shard file, got \(manifest.body)")
+            return
         }
+        #expect(layout.scheme == .single)
+        #expect(shards == [StorageLocationID("blobs")])
+        let files = try FileManager.default.subpathsOfDirectory(atPath: t.dataDirectory + "/blobs").filter { $0.hasSuffix(".shard") }
+        #expect(files == ["\(stored.hex.prefix(2))/\(stored.hex).0.shard"])
+        let printed = try await stalctlBlob(t, "status")
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(printed.stdout.contains("scheme\t1+0"), "\(printed.stdout)")
+        #expect(printed.stdout.contains("location\tblobs\t"), "\(printed.stdout)")
+        let served = try await t.node.mailStore.readBlob(account: account.id, email.blobID)
+        #expect(String(decoding: served, as: UTF8.self).contains("Subject: embedded"))
+    }
+
+    /// A data directory whose blobs the plain-file default of earlier versions wrote is
+    /// refused with what to do, not opened as a store that cannot see them.
+    @Test func aNodeWithoutABlobsSectionRefusesThePlainFileLayoutOfEarlierVersions() async throws {
+        let error = await #expect(throws: StalError.self) {
+            _ = try await TestNode(accounts: [], configure: { _, data in
+                let directory = data + "/blobs/1/ab"
+                try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                #expect(FileManager.default.createFile(atPath: directory + "/" + String(repeating: "ab", count: 32), contents: Data([1])))
+            })
+        }
+        #expect(error?.context.contains("plain files") == true, "\(String(describing: error))")
+        #expect(error?.context.contains("start this one on an empty data directory") == true, "\(String(describing: error))")
     }
 }
 

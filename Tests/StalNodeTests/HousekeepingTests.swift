@@ -17,8 +17,11 @@ import Testing
         return files
     }
 
-    @Test func expungedLargeMessageLosesItsBlobFileOnTheNextPass() async throws {
-        let t = try await TestNode(accounts: ["alice@example.test"])
+    /// The collection drops the blob's manifest at once; its shard file (the embedded
+    /// default's one) goes on the first pass after the grace period.
+    @Test func expungedLargeMessageLosesItsBlobFileAfterTheGracePeriod() async throws {
+        let clock = ManualClock(Timestamp(millisecondsSinceEpoch: 1_800_000_000_000))
+        let t = try await TestNode(accounts: ["alice@example.test"], adjust: { $0.clock = clock })
         defer { Task { await t.stop() } }
         let account = try #require(try t.node.directory.account(address: EmailAddress("alice@example.test")!))
         let inbox = try #require(try t.node.mailStore.mailboxes(account.id).first { $0.role == .inbox })
@@ -32,6 +35,10 @@ import Testing
         #expect(try await t.node.runHousekeeping() == 0)
         #expect(try await t.node.mailStore.expunge(account.id, mailbox: inbox.id).count == 1)
         #expect(try await t.node.runHousekeeping() == 1)
+        #expect(try t.node.mailStore.blobPlacementIDs().isEmpty)
+        #expect(blobFiles(under: blobs).count == 1)
+        clock.advance(milliseconds: try #require(t.node.blobStore).configuration.garbageGraceMilliseconds + 1)
+        #expect(try await t.node.runHousekeeping() == 0)
         #expect(blobFiles(under: blobs).isEmpty)
     }
 }

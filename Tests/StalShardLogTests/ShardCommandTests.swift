@@ -26,6 +26,10 @@ let everyCommand: [ShardCommand] = [
     .deliver(DeliverCommand(tenant: TenantID(rawValue: 2), blob: BlobReference(id: blob, size: 1 << 20, inlineCompressed: nil,
                                                                               collectedMark: 4242),
                             receivedAt: Timestamp(millisecondsSinceEpoch: 0), entries: [])),
+    placedDelivery,
+    .deliver(DeliverCommand(tenant: TenantID(rawValue: 2), blob: BlobReference(id: blob, size: 7, inlineCompressed: [4, 5],
+                                                                              placement: [6]),
+                            receivedAt: Timestamp(millisecondsSinceEpoch: 0), entries: [])),
     .storeKeywords(StoreKeywordsCommand(account: AccountID(rawValue: 1), mailbox: MailboxID(rawValue: 3), uids: [1, 5, 9],
                                         operation: .remove, keywords: [.deleted], unchangedSince: ModSeq(rawValue: 77))),
     .storeKeywords(StoreKeywordsCommand(account: AccountID(rawValue: 1), mailbox: MailboxID(rawValue: 3), uids: [],
@@ -56,6 +60,14 @@ let everyCommand: [ShardCommand] = [
     .removeOutboxEntries(RemoveOutboxEntriesCommand(ids: [1, 1 << 63])),
     .recordBlobPlacement(RecordBlobPlacementCommand(blob: blob, manifest: [1, 2, 3, 0, 255])),
 ]
+
+/// A blob-store blob whose placement rides its delivery.
+let placedDelivery = ShardCommand.deliver(DeliverCommand(
+    tenant: TenantID(rawValue: 2),
+    blob: BlobReference(id: blob, size: 1 << 20, inlineCompressed: nil, collectedMark: 7, placement: [0x53, 0x54, 0x42, 0x4D, 0, 255]),
+    receivedAt: Timestamp(millisecondsSinceEpoch: 9),
+    entries: [DeliveryEntry(account: AccountID(rawValue: 1), mailbox: nil, keywords: [], emailID: EmailID(rawValue: 2),
+                            threadID: ThreadID(rawValue: 2))]))
 
 let filteredDelivery = ShardCommand.deliverFiltered(DeliverFilteredCommand(
     deliveries: [DeliverCommand(tenant: TenantID(rawValue: 2), blob: BlobReference(id: blob, size: 10, inlineCompressed: [9]),
@@ -105,6 +117,54 @@ let filteredDelivery = ShardCommand.deliverFiltered(DeliverFilteredCommand(
         let bytes = filteredDelivery.encode()
         for cut in 0..<bytes.count {
             #expect(throws: StalError.self) { try ShardCommand(decoding: Array(bytes.prefix(cut))) }
+        }
+    }
+
+    /// Before placements the blob body was a bool and the inline bytes: a delivery without a
+    /// placement must still encode to exactly those bytes, so logs written then decode now.
+    @Test func aDeliveryWithoutAPlacementKeepsTheEarlierLayout() throws {
+        for (inline, mark) in [([UInt8]?.some([1, 2, 3]), UInt64(0)), (nil, 4242)] {
+            let command = DeliverCommand(tenant: TenantID(rawValue: 2), blob: BlobReference(id: blob, size: 99, inlineCompressed: inline,
+                                                                                           collectedMark: mark),
+                                         receivedAt: Timestamp(millisecondsSinceEpoch: -5),
+                                         entries: [DeliveryEntry(account: AccountID(rawValue: 1), mailbox: MailboxID(rawValue: 3),
+                                                                 keywords: [.seen], emailID: EmailID(rawValue: 10),
+                                                                 threadID: ThreadID(rawValue: 11))])
+            var w = ByteWriter()
+            w.u8(1); w.u8(7)  // version 1, deliver
+            w.u64(2); w.raw(blob.digest); w.u64(99)
+            if let inline { w.bool(true); w.lengthPrefixed(inline) } else { w.bool(false) }
+            w.u64(mark); w.i64(-5)
+            w.u32(1); w.u64(1); w.optionalU64(3); w.u32(1); w.string("$seen"); w.u64(10); w.u64(11)
+            #expect(ShardCommand.deliver(command).encode() == w.bytes)
+            #expect(try ShardCommand(decoding: w.bytes) == .deliver(command))
+        }
+    }
+
+    /// Every cut of a delivery carrying a placement is refused, and so are unknown flag bits
+    /// and a placement over its bound.
+    @Test func aDeliveryPlacementIsBoundedAndEveryCutIsRefused() throws {
+        let bytes = placedDelivery.encode()
+        for cut in 0..<bytes.count {
+            #expect(throws: StalError.self) { try ShardCommand(decoding: Array(bytes.prefix(cut))) }
+        }
+        // version, tag, tenant, blob id, size: the flags byte follows.
+        let flagsAt = 2 + 8 + 32 + 8
+        #expect(bytes[flagsAt] == 2)
+        var unknownFlag = bytes
+        unknownFlag[flagsAt] = 6
+        #expect(throws: StalError(.corrupted, "delivery blob flags 6")) { try ShardCommand(decoding: unknownFlag) }
+
+        func delivery(placementBytes: Int) -> ShardCommand {
+            .deliver(DeliverCommand(tenant: TenantID(rawValue: 2),
+                                    blob: BlobReference(id: blob, size: 1, inlineCompressed: nil,
+                                                        placement: [UInt8](repeating: 7, count: placementBytes)),
+                                    receivedAt: Timestamp(millisecondsSinceEpoch: 0), entries: []))
+        }
+        let largest = delivery(placementBytes: BlobReference.placementBytesMax)
+        #expect(try ShardCommand(decoding: largest.encode()) == largest)
+        #expect(throws: StalError(.corrupted, "length \(BlobReference.placementBytesMax + 1) over \(BlobReference.placementBytesMax)")) {
+            try ShardCommand(decoding: delivery(placementBytes: BlobReference.placementBytesMax + 1).encode())
         }
     }
 

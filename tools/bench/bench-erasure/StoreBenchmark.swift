@@ -124,22 +124,33 @@ struct StoreBenchmark {
     }
 
     /// The embedded default (one location, k=1, m=0) against writing the same bytes as one
-    /// plain durable file (temp, fdatasync, rename, fsync directory).
+    /// plain durable file (temp, fdatasync, rename, fsync directory): `put` with its manifest
+    /// in the file catalog, and `stage`, the node's write, whose manifest rides the delivery's
+    /// log entry (an entry the delivery writes whatever the blob storage). Blobs at or under
+    /// the inline threshold never reach the blob store in the node, so `stage` is timed only
+    /// above it.
     func runSingleLocation() throws -> [String] {
         let base = root + "/single"
         try FileManager.default.createDirectory(atPath: base + "/shards", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: base + "/plain", withIntermediateDirectories: true)
         let store = try BlobStore(configuration: .singleLocation(path: base), clock: SystemClock())
         var lines: [String] = []
-        for size in [4096, 100 * 1024, 1 << 20] {
+        for size in [4096, 100 * 1024, 1 << 20, 8 << 20] {
             let count = 40
-            let inputs = blobs(size: size, count: 2 * count, seed: UInt64(size) &* 13)
-            var blobMs: [Double] = [], plainMs: [Double] = []
+            let staged = size > store.configuration.inlineBytesMax
+            let inputs = blobs(size: size, count: 3 * count, seed: UInt64(size) &* 13)
+            var blobMs: [Double] = [], stageMs: [Double] = [], plainMs: [Double] = []
             for i in 0..<count {
-                blobMs.append(try timeMs { try store.put(inputs[2 * i]) })
-                plainMs.append(try timeMs { try plainDurableWrite(inputs[2 * i + 1], directory: base + "/plain", name: "f\(i)") })
+                blobMs.append(try timeMs { try store.put(inputs[3 * i]) })
+                if staged {
+                    let id = Self.callerID(size: size, index: i)
+                    stageMs.append(try timeMs { _ = try store.stage(inputs[3 * i + 1], as: id) })
+                }
+                plainMs.append(try timeMs { try plainDurableWrite(inputs[3 * i + 2], directory: base + "/plain", name: "f\(i)") })
             }
-            for (op, values) in [("put_single_location", blobMs), ("plain_durable_file", plainMs)] {
+            var cases = [("put_single_location", blobMs), ("plain_durable_file", plainMs)]
+            if staged { cases.append(("stage_single_location", stageMs)) }
+            for (op, values) in cases {
                 let sorted = values.sorted()
                 lines.append("{\"name\":\"erasure_put_latency\",\"k\":1,\"m\":0,\"op\":\"\(op)\",\"blob_bytes\":\(size),"
                     + "\"p50_ms\":\(fixed(sorted[count / 2], 3)),\"p90_ms\":\(fixed(sorted[count * 9 / 10], 3)),"
@@ -147,6 +158,14 @@ struct StoreBenchmark {
             }
         }
         return lines
+    }
+
+    /// A distinct caller-chosen id per staged blob.
+    private static func callerID(size: Int, index: Int) -> BlobID {
+        var digest = [UInt8](repeating: 0x5E, count: 32)
+        withUnsafeBytes(of: UInt64(size).littleEndian) { digest.replaceSubrange(0..<8, with: $0) }
+        withUnsafeBytes(of: UInt64(index).littleEndian) { digest.replaceSubrange(8..<16, with: $0) }
+        return BlobID(digest: digest)!
     }
 
     private func plainDurableWrite(_ bytes: [UInt8], directory: String, name: String) throws {
