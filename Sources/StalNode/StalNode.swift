@@ -148,7 +148,9 @@ public final class StalNode: Sendable {
             raftDriver.shutdown()
             await cluster?.transport.shutdown()
             try? await group.shutdownGracefully()
-            throw StalError(.invalidArgument, "the mail in \(data) is erasure-coded; it is unreadable without the [blobs] section it was stored with")
+            throw StalError(.invalidArgument, configuration.cluster == nil
+                ? "the mail in \(data) is erasure-coded; it is unreadable without the [blobs] section it was stored with"
+                : "the mail in \(data) is in a blob store, which a [cluster] node cannot open (it keeps plain files); start it as the single node that stored it")
         }
         let directory = try Directory.local(engine: engine, mailStore: mailStore, clock: options.clock, random: SystemRandom(),
                                             limits: configuration.limits, hasher: options.passwordHasher, driver: raftDriver)
