@@ -140,7 +140,8 @@ public struct MessageBuilder: Sendable {
         return "\(p.name)=\(q)\""
     }
 
-    static func crlfNormalized(_ bytes: [UInt8]) -> [UInt8] {
+    /// Bare LF and bare CR become CRLF, as messages on the wire need.
+    public static func crlfNormalized(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + bytes.count / 40)
         var i = 0

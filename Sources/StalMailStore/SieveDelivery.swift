@@ -1,4 +1,5 @@
 import StalCore
+import StalMIME
 import StalShardLog
 import StalSieve
 
@@ -164,7 +165,7 @@ extension MailStore {
                 return memoryKeys.contains(key) || sieveMemoryActive(run.account, key: key, now: at)
             }
             for store in execution.stores {
-                let content = store.message == originalText ? original : Self.crlf(store.message)
+                let content = store.message == originalText ? original : MessageBuilder.crlfNormalized(Array(store.message.utf8))
                 let mailbox = try await resolveMailbox(run.account, store.mailbox, create: store.create)
                 let keywords = Set(store.flags.compactMap { Keyword(imapFlag: $0) })
                 if let i = out.stores.firstIndex(where: { $0.mailbox == mailbox && $0.content == content }) {
@@ -184,7 +185,7 @@ extension MailStore {
             for message in execution.outgoing {
                 out.outbox.append(OutboxEntry(id: ids.next(), account: run.account, envelopeFrom: message.envelopeFrom,
                                               envelopeTo: message.envelopeTo, reason: reason, createdAt: at,
-                                              message: Self.crlf(message.text)))
+                                              message: MessageBuilder.crlfNormalized(Array(message.text.utf8))))
             }
             for record in execution.vacationRecords {
                 let key = Self.memoryKey("vacation", record.handle, record.sender.lowercased())
@@ -275,18 +276,6 @@ extension MailStore {
         Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch + Int64(seconds) * 1000)
     }
 
-    /// Outgoing text from the executor may use bare LF; messages on the wire use CRLF.
-    static func crlf(_ text: String) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count + 64)
-        var previous: UInt8 = 0
-        for b in text.utf8 {
-            if b == 0x0A, previous != 0x0D { out.append(0x0D) }
-            out.append(b)
-            previous = b
-        }
-        return out
-    }
 }
 
 /// What a delivery-time script may ask: mailbox existence, personal includes and duplicate

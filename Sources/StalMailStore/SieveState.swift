@@ -53,23 +53,18 @@ struct SieveScriptRecord: Hashable, Sendable {
 }
 
 extension OutboxEntry {
+    /// Record: version byte, then the entry as the log command carries it.
     func encodeRecord() -> [UInt8] {
         var w = ByteWriter(capacity: message.count + 96)
         w.u8(1)
-        w.u64(id); w.u64(account.rawValue); w.string(envelopeFrom); w.string(envelopeTo); w.string(reason.rawValue)
-        w.i64(createdAt.millisecondsSinceEpoch); w.lengthPrefixed(message)
+        encode(into: &w)
         return w.bytes
     }
 
     init(decodingRecord bytes: [UInt8]) throws {
         var r = ByteReader(bytes)
         guard try r.u8() == 1 else { throw StalError(.corrupted, "outbox record version") }
-        let id = try r.u64(), account = AccountID(rawValue: try r.u64())
-        let from = try r.string(), to = try r.string(), rawReason = try r.string(max: 64)
-        guard let reason = OutboxReason(rawValue: rawReason) else { throw StalError(.corrupted, "outbox reason \(rawReason)") }
-        let createdAt = Timestamp(millisecondsSinceEpoch: try r.i64())
-        self.init(id: id, account: account, envelopeFrom: from, envelopeTo: to, reason: reason, createdAt: createdAt,
-                  message: try r.lengthPrefixed())
+        try self.init(decoding: &r)
         try r.expectEnd()
     }
 }

@@ -37,7 +37,7 @@ extension CommandResult {
             }
         case let .keywordsStored(changed, failed, modSeq):
             w.u8(Tag.keywordsStored.rawValue)
-            Self.encode(uids: changed, &w); Self.encode(uids: failed, &w); w.u64(modSeq.rawValue)
+            ShardCommand.encode(uids: changed, &w); ShardCommand.encode(uids: failed, &w); w.u64(modSeq.rawValue)
         case let .copied(uidValidity, mapping, modSeq):
             w.u8(Tag.copied.rawValue)
             w.u32(uidValidity)
@@ -46,7 +46,7 @@ extension CommandResult {
             w.u64(modSeq.rawValue)
         case let .expunged(uids, modSeq):
             w.u8(Tag.expunged.rawValue)
-            Self.encode(uids: uids, &w); w.u64(modSeq.rawValue)
+            ShardCommand.encode(uids: uids, &w); w.u64(modSeq.rawValue)
         case let .blobsCollected(blobs):
             w.u8(Tag.blobsCollected.rawValue)
             w.u32(UInt32(blobs.count))
@@ -83,7 +83,7 @@ extension CommandResult {
             }
             self = .delivered(results)
         case .keywordsStored:
-            let changed = try Self.decodeUIDs(&r), failed = try Self.decodeUIDs(&r)
+            let changed = try ShardCommand.decodeUIDs(&r), failed = try ShardCommand.decodeUIDs(&r)
             self = .keywordsStored(changed: changed, failed: failed, modSeq: ModSeq(rawValue: try r.u64()))
         case .copied:
             let validity = try r.u32()
@@ -92,7 +92,7 @@ extension CommandResult {
             for _ in 0..<n { mapping.append(UIDPair(source: try r.u32(), destination: try r.u32())) }
             self = .copied(uidValidity: validity, mapping: mapping, modSeq: ModSeq(rawValue: try r.u64()))
         case .expunged:
-            let uids = try Self.decodeUIDs(&r)
+            let uids = try ShardCommand.decodeUIDs(&r)
             self = .expunged(uids: uids, modSeq: ModSeq(rawValue: try r.u64()))
         case .blobsCollected:
             let n = try r.count(minElementBytes: 32)
@@ -115,17 +115,5 @@ extension CommandResult {
         let name = try r.string(max: 64)
         guard let kind = StalError.Kind(rawValue: name) else { throw StalError(.corrupted, "error kind \(name)") }
         return StalError(kind, try r.string())
-    }
-
-    private static func encode(uids: [UInt32], _ w: inout ByteWriter) {
-        w.u32(UInt32(uids.count))
-        for u in uids { w.u32(u) }
-    }
-
-    private static func decodeUIDs(_ r: inout ByteReader) throws -> [UInt32] {
-        let n = try r.count(minElementBytes: 4)
-        var uids: [UInt32] = []
-        for _ in 0..<n { uids.append(try r.u32()) }
-        return uids
     }
 }

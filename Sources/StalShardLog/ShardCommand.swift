@@ -328,12 +328,13 @@ public enum ShardCommand: Hashable, Sendable {
         return ids
     }
 
-    private static func encode(uids: [UInt32], _ w: inout ByteWriter) {
+    /// Shared with `CommandResult`'s encoding.
+    static func encode(uids: [UInt32], _ w: inout ByteWriter) {
         w.u32(UInt32(uids.count))
         for u in uids { w.u32(u) }
     }
 
-    private static func decodeUIDs(_ r: inout ByteReader) throws -> [UInt32] {
+    static func decodeUIDs(_ r: inout ByteReader) throws -> [UInt32] {
         let n = try r.count(minElementBytes: 4)
         var uids: [UInt32] = []
         uids.reserveCapacity(n)

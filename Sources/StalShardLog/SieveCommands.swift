@@ -69,6 +69,23 @@ public struct OutboxEntry: Hashable, Sendable {
     }
 }
 
+extension OutboxEntry {
+    /// One encoding for the log command and the mail store's outbox record.
+    public func encode(into w: inout ByteWriter) {
+        w.u64(id); w.u64(account.rawValue); w.string(envelopeFrom); w.string(envelopeTo)
+        w.string(reason.rawValue); w.i64(createdAt.millisecondsSinceEpoch); w.lengthPrefixed(message)
+    }
+
+    public init(decoding r: inout ByteReader) throws {
+        let id = try r.u64(), account = AccountID(rawValue: try r.u64())
+        let from = try r.string(), to = try r.string(), rawReason = try r.string(max: 64)
+        guard let reason = OutboxReason(rawValue: rawReason) else { throw StalError(.corrupted, "outbox reason \(rawReason)") }
+        let createdAt = Timestamp(millisecondsSinceEpoch: try r.i64())
+        self.init(id: id, account: account, envelopeFrom: from, envelopeTo: to, reason: reason, createdAt: createdAt,
+                  message: try r.lengthPrefixed())
+    }
+}
+
 /// Sieve response memory (vacation replies sent, duplicate ids seen): `key` is a digest the
 /// proposer computed from the kind, handle and value; the record counts until `expiresAt`.
 public struct SieveMemoryRecord: Hashable, Sendable {
@@ -128,10 +145,7 @@ extension ShardCommand {
             w.u32(UInt32(c.deliveries.count))
             for d in c.deliveries { w.lengthPrefixed(ShardCommand.deliver(d).encode()) }
             w.u32(UInt32(c.outbox.count))
-            for e in c.outbox {
-                w.u64(e.id); w.u64(e.account.rawValue); w.string(e.envelopeFrom); w.string(e.envelopeTo)
-                w.string(e.reason.rawValue); w.i64(e.createdAt.millisecondsSinceEpoch); w.lengthPrefixed(e.message)
-            }
+            for e in c.outbox { e.encode(into: &w) }
             w.u32(UInt32(c.memory.count))
             for m in c.memory { w.u64(m.account.rawValue); w.lengthPrefixed(m.key); w.i64(m.expiresAt.millisecondsSinceEpoch) }
         case let .removeOutboxEntries(c):
@@ -169,14 +183,7 @@ extension ShardCommand {
             deliveries.append(d)
         }
         var outbox: [OutboxEntry] = []
-        for _ in 0..<(try r.count(minElementBytes: 40)) {
-            let id = try r.u64(), account = AccountID(rawValue: try r.u64())
-            let from = try r.string(), to = try r.string(), rawReason = try r.string(max: 64)
-            guard let reason = OutboxReason(rawValue: rawReason) else { throw StalError(.corrupted, "outbox reason \(rawReason)") }
-            let createdAt = Timestamp(millisecondsSinceEpoch: try r.i64())
-            outbox.append(OutboxEntry(id: id, account: account, envelopeFrom: from, envelopeTo: to, reason: reason,
-                                      createdAt: createdAt, message: try r.lengthPrefixed()))
-        }
+        for _ in 0..<(try r.count(minElementBytes: 40)) { outbox.append(try OutboxEntry(decoding: &r)) }
         var memory: [SieveMemoryRecord] = []
         for _ in 0..<(try r.count(minElementBytes: 20)) {
             let account = AccountID(rawValue: try r.u64()), key = try r.lengthPrefixed()
